@@ -1,0 +1,1 @@
+"""Course autograder: judge outside, run inside."""
