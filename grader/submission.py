@@ -1,0 +1,213 @@
+"""Read a student's submission (a ``.py`` file or a ``.ipynb`` notebook) into source code.
+
+This module only reads and checks: it never runs the code. A notebook is read
+with plain :mod:`json` and a few structural checks (importing ``nbformat``
+would cost more than the whole read), its code cells joined in order, each
+preceded by a ``# cell N`` line so a traceback can be traced to its cell.
+Cells that use IPython syntax (magics, shell escapes, ``get_ipython()``) are
+left out, with a note for the student.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from grader.errors import SubmissionError
+
+__all__ = ["DEFAULT_MAX_BYTES", "Source", "load_source"]
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+"""The largest submission read (5 MB): far more than any homework's code."""
+
+_BOM = "\ufeff"
+_ESCAPE_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
+_GET_IPYTHON = re.compile(r"\bget_ipython\s*\(")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """A submission read into Python source code for the runner.
+
+    ``code`` is the source to execute, ``filename`` the name to show the student,
+    ``notes`` what the student should be told about how it was read (such as
+    skipped notebook cells), ``kind`` the submission's format.
+    """
+
+    code: str
+    filename: str
+    notes: list[str] = field(default_factory=list)
+    kind: Literal["py", "ipynb"]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The file's text: checked to exist, to fit the cap, and to be UTF-8 text; BOM removed."""
+    name = path.name
+    if not path.exists():
+        raise SubmissionError(
+            f"{path}: no such file: check the file name and run grade from the folder that "
+            "holds your homework"
+        )
+    if not path.is_file():
+        raise SubmissionError(f"{path}: not a file: give the path of your .py or .ipynb file")
+    suffix = path.suffix.lower()
+    if suffix not in (".py", ".ipynb"):
+        raise SubmissionError(
+            f"{name} is not a .py file or a .ipynb notebook: submit your homework's "
+            ".py file or its notebook"
+        )
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SubmissionError(_too_large(name, size, max_bytes, suffix))
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise SubmissionError(
+            f"{name}: cannot read it ({exc.strerror}): check its permissions"
+        ) from None
+    if len(data) > max_bytes:
+        raise SubmissionError(_too_large(name, len(data), max_bytes, suffix))
+    if b"\x00" in data:
+        raise SubmissionError(
+            f"{name} is a binary file, not text: submit the {suffix} file you wrote your code in"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SubmissionError(
+            f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}): "
+            "save it with UTF-8 encoding in your editor"
+        ) from None
+    text = text.removeprefix(_BOM)
+    if not text.strip():
+        raise SubmissionError(f"{name} is an empty file: nothing to grade; save your work first")
+    return text
+
+
+def _too_large(name: str, size: int, max_bytes: int, suffix: str) -> str:
+    what = (
+        "clear the notebook's outputs and save it"
+        if suffix == ".ipynb"
+        else "submit only your code, without data"
+    )
+    return (
+        f"{name} is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit "
+        f"for a submission: {what}"
+    )
+
+
+def _ipython_syntax(code: str) -> str | None:
+    """What in ``code`` is IPython rather than Python (shown to the student), or None.
+
+    A line starting with ``%`` or ``!`` counts only when the cell does not parse as
+    Python, as in IPython itself: ``% b`` continuing a bracketed expression, or a
+    line inside a string, is plain Python.
+    """
+    if _GET_IPYTHON.search(code):
+        return "get_ipython()"
+    escape = _ESCAPE_LINE.search(code)
+    if escape is None:
+        return None
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        line = escape.group(0).strip()
+        return line if len(line) <= 40 else line[:37] + "..."
+    return None
+
+
+def _corrupt(name: str, problem: str) -> SubmissionError:
+    return SubmissionError(
+        f"{name} is not a valid notebook ({problem}): open it in Jupyter and save it again, "
+        "or submit your code as a .py file"
+    )
+
+
+def _cell_source(cell: dict[str, Any], number: int, name: str) -> str:
+    source = cell["source"]
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    raise _corrupt(name, f"cell {number}'s source is not text")
+
+
+def _notebook_code(text: str, name: str) -> tuple[str, list[str]]:
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _corrupt(
+            name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise _corrupt(name, "JSON nested too deeply") from None
+    if not isinstance(notebook, dict):
+        raise _corrupt(name, "no 'cells' list")
+    version = notebook.get("nbformat")
+    if isinstance(version, int) and version < 4:
+        raise SubmissionError(
+            f"{name} is in the old notebook format {version}: open it in Jupyter and save it "
+            "(that converts it to format 4), or submit your code as a .py file"
+        )
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        raise _corrupt(name, "no 'cells' list")
+
+    parts: list[str] = []
+    notes: list[str] = []
+    code_cells = 0
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            raise _corrupt(name, f"cell {number} is not an object")
+        kind = cell.get("cell_type")
+        if not isinstance(kind, str):
+            raise _corrupt(name, f"cell {number} has no cell_type")
+        if "source" not in cell:
+            raise _corrupt(name, f"cell {number} has no source")
+        code = _cell_source(cell, number, name)
+        if kind != "code":
+            continue
+        code_cells += 1
+        if not code.strip():
+            continue
+        culprit = _ipython_syntax(code)
+        if culprit is not None:
+            notes.append(
+                f"cell {number} skipped: it uses IPython magics or shell escapes ({culprit}); "
+                "move code that must be graded into a cell without them"
+            )
+            continue
+        parts.append(f"# cell {number}\n{code}" + ("" if code.endswith("\n") else "\n"))
+    if code_cells == 0:
+        raise SubmissionError(f"{name} has no code cells: nothing to grade; save your work first")
+    return "\n".join(parts), notes
+
+
+def load_source(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+    """Read the submission at ``path`` into a :class:`Source`.
+
+    A ``.py`` file is taken as it is (a UTF-8 BOM removed). A ``.ipynb`` notebook's
+    code cells are joined in order, each after a ``# cell N`` line (``N`` counting
+    all cells from 1); cells using IPython magics, shell escapes or
+    ``get_ipython()`` are skipped with a note. Markdown and raw cells and all
+    outputs are ignored.
+
+    Raises :class:`~grader.errors.SubmissionError` with a one-line message when the
+    file is missing, neither ``.py`` nor ``.ipynb``, over ``max_bytes``, binary,
+    not UTF-8, empty, or a corrupt notebook.
+    """
+    text = _read_text(path, max_bytes)
+    if path.suffix.lower() == ".py":
+        return Source(code=text, filename=path.name, kind="py")
+    code, notes = _notebook_code(text, path.name)
+    return Source(code=code, filename=path.name, kind="ipynb", notes=notes)
