@@ -396,6 +396,7 @@ def _write_if_changed(path: Path, text: str) -> bool:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -417,20 +418,24 @@ def _read_source(path: Path) -> str:
         raise _fail(str(path), line, "not UTF-8 text: save it as UTF-8") from None
 
 
-def generate(source_path: Path, py_out: Path, ipynb_out: Path) -> list[Path]:
-    """Write the stub ``.py`` and the notebook for the reference ``source_path``.
+def exercise_texts(source_path: Path, py_out: Path, ipynb_out: Path) -> dict[Path, str]:
+    """The stub ``.py`` and notebook texts for the reference ``source_path``, unwritten.
 
-    The stub starts with :data:`GENERATED_HEADER`; the notebook is made from the
-    stub without that line. A file is written only when its content changes, so
-    re-running leaves identical files (and their mtimes) untouched. Returns the
-    paths actually written, in the order ``py_out``, ``ipynb_out``.
+    The stub starts with :data:`GENERATED_HEADER`; the notebook is made from the stub
+    without that line.
     """
     source = _read_source(source_path)
     stub = make_stub(source, str(source_path))
     notebook = make_notebook(stub, name=ipynb_out.stem)
-    written = []
-    if _write_if_changed(py_out, GENERATED_HEADER + stub):
-        written.append(py_out)
-    if _write_if_changed(ipynb_out, notebook_text(notebook)):
-        written.append(ipynb_out)
-    return written
+    return {py_out: GENERATED_HEADER + stub, ipynb_out: notebook_text(notebook)}
+
+
+def generate(source_path: Path, py_out: Path, ipynb_out: Path) -> list[Path]:
+    """Write the stub ``.py`` and the notebook for the reference ``source_path``.
+
+    A file is written only when its content changes, so re-running leaves identical
+    files (and their mtimes) untouched. Returns the paths actually written, in the
+    order ``py_out``, ``ipynb_out``.
+    """
+    return [path for path, text in exercise_texts(source_path, py_out, ipynb_out).items()
+            if _write_if_changed(path, text)]

@@ -1,0 +1,376 @@
+"""The judge: drives a runner through an assignment's cases and scores what comes back.
+
+It never imports or executes student code and never unpickles anything from the
+runner.  While a student function runs, the runner may call back for the grader's
+callables and for substitutes (graded functions the judge computes with the reference);
+the judge in turn may call student callables that were passed to a substitute.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import wire
+from .channel import ChannelClosed, ChannelTimeout
+from .compare import Mismatch, compare, diagnose_permutation
+from .feedback import describe_call, format_value, table_for
+from .result import CaseResult, ItemResult, Result, item_status
+from .sandbox import ForkServer, Session
+from .spec import Assignment, Item, PreparedCase
+from .submission import Source
+
+LOAD_TIMEOUT = 60.0
+
+
+class StudentCallableError(Exception):
+    """A student callable that the judge invoked (through a substitute) failed."""
+
+
+@dataclass
+class Outcome:
+    status: str                       # ok | missing | undefined | error | timeout | died
+    value: Any = None
+    error: dict[str, Any] = field(default_factory=dict)
+    stdout: str = ""
+    warnings: list[str] = field(default_factory=list)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+
+class _Call:
+    """One call of a student function, with the callbacks it makes."""
+
+    def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase) -> None:
+        self.judge = judge
+        self.session = session
+        self.item = item
+        self.pc = pc
+        self.deadline = time.monotonic() + pc.case.timeout
+        self.calls: list[tuple[str, Any]] = []
+
+    def run(self) -> Outcome:
+        c = self.pc.case
+        try:
+            self.session.send({"op": "call", "func": c.func, "args": self.pc.args,
+                               "kwargs": self.pc.kwargs,
+                               "substitutes": [s for s in self.item.substitutes if s != c.func]})
+            msg = self._serve_until("result")
+        except ChannelTimeout:
+            self.session.kill()
+            return Outcome("timeout", calls=self.calls)
+        except (ChannelClosed, wire.WireError) as e:
+            self.session.kill()
+            return Outcome("died", error={"message": str(e)}, calls=self.calls)
+        status = str(msg.get("status", "error"))
+        out = Outcome(status, stdout=str(msg.get("stdout", ""))[:65536],
+                      warnings=[str(w)[:300] for w in msg.get("warnings", [])][:20],
+                      error=_clean_error(msg.get("error")), calls=self.calls)
+        if status == "ok":
+            try:
+                out.value = wire.Decoder().decode(msg.get("value"))
+            except wire.WireError as e:
+                out.status, out.error = "error", {"type": "WireError", "message": str(e)}
+        return out
+
+    def _serve_until(self, op: str) -> dict[str, Any]:
+        while True:
+            msg = self.session.recv(self.deadline)
+            got = msg.get("op")
+            if got == op:
+                return msg
+            if got == "callback":
+                self.session.send(self._answer(msg))
+            else:
+                raise wire.WireError(f"unexpected message {got!r} from the runner")
+
+    def _answer(self, msg: dict[str, Any]) -> dict[str, Any]:
+        name = str(msg.get("name"))
+        payload = msg.get("args")
+        ref = self.judge.assignment.reference
+        if name in self.item.substitutes and name != self.pc.case.func:
+            if ref is None or not callable(getattr(ref, name, None)):
+                return {"op": "reply", "fallback": True}
+            fn = getattr(ref, name)
+            label = f"{name} (the grader's reference, standing in for yours)"
+        elif name in self.pc.callables:
+            self.calls.append((name, payload))
+            fn = self.pc.callables[name]
+            if fn is None:
+                return self._from_tape(name, payload)
+            label = f"{name} (the grader's callable)"
+        else:
+            return {"op": "reply", "error": f"unknown callable {name!r}"}
+        dec = wire.Decoder(on_callable=self._invoker, allow_dataframe=True)
+        try:
+            args, kwargs = dec.decode(payload)
+            value = fn(*args, **dict(kwargs))
+            return {"op": "reply", "value": wire.encode(value),
+                    "rng_states": [wire.generator_state(g) for g in dec.rngs]}
+        except (ChannelTimeout, ChannelClosed):
+            raise
+        except StudentCallableError as e:
+            return {"op": "reply", "error": str(e)}
+        except Exception as e:  # noqa: BLE001 - bad arguments from the student
+            return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
+                                            f"{type(e).__name__}: {str(e)[:300]}"}
+
+    def _from_tape(self, name: str, payload: Any) -> dict[str, Any]:
+        try:
+            args = wire.decode(payload)
+        except wire.WireError as e:
+            return {"op": "reply", "error": str(e)}
+        for entry in self.pc.tape:
+            if entry["name"] != name:
+                continue
+            if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
+                return {"op": "reply", "value": entry["value"]}
+        return {"op": "reply", "error": f"{name} was called with arguments the reference never "
+                "passes: your path has left the expected one by this call"}
+
+    def _invoker(self, handle: str) -> Callable[..., Any]:
+        def invoke(*args: Any, **kwargs: Any) -> Any:
+            self.session.send({"op": "invoke", "handle": handle,
+                               "args": wire.encode([list(args), kwargs])})
+            msg = self._serve_until("invoked")
+            if "error" in msg:
+                raise StudentCallableError(str(msg["error"])[:500])
+            return wire.Decoder().decode(msg.get("value"))
+
+        return invoke
+
+
+def _clean_error(e: Any) -> dict[str, Any]:
+    if not isinstance(e, dict):
+        return {}
+    return {"type": str(e.get("type", ""))[:100], "line": e.get("line"),
+            "message": str(e.get("message", ""))[:1000],
+            "traceback": str(e.get("traceback", ""))[:4096]}
+
+
+class Judge:
+    """Grades submissions against one loaded assignment."""
+
+    def __init__(self, assignment: Assignment, server: ForkServer | None = None,
+                 limits: dict[str, Any] | None = None) -> None:
+        self.assignment = assignment
+        self.server = server or ForkServer(assignment.preload, limits, cwd=assignment.root)
+        self.load_notes: list[str] = []
+
+    # ------------------------------------------------------------------ sessions
+    def _open(self, source: Source) -> tuple[Session | None, CaseResult | None]:
+        session = self.server.open()
+        try:
+            session.send({"op": "load", "code": source.code, "filename": source.filename,
+                          "module": self.assignment.module})
+            msg = session.recv(time.monotonic() + LOAD_TIMEOUT)
+        except ChannelTimeout:
+            session.kill()
+            return None, CaseResult("import", "public", False,
+                                    f"importing the submission took over {LOAD_TIMEOUT:g} s "
+                                    "(an infinite loop or heavy work at module level?)",
+                                    status="timeout")
+        except (ChannelClosed, wire.WireError):
+            session.kill()
+            return None, CaseResult("import", "public", False,
+                                    "the submission exited or crashed while being imported "
+                                    "(os._exit, sys.exit, or the memory limit at module level?)",
+                                    status="error")
+        if msg.get("status") != "ok":
+            err = _clean_error(msg.get("error"))
+            session.kill()
+            where = f" at line {err['line']}" if err.get("line") else ""
+            what = "has a syntax error" if msg.get("status") == "syntax" else "fails to import"
+            return None, CaseResult("import", "public", False,
+                                    f"the submission {what}{where}: {err.get('type')}: "
+                                    f"{err.get('message')}", status="error",
+                                    details=err.get("traceback", ""))
+        self.load_notes = [str(n)[:300] for n in msg.get("notes", [])][:50]
+        return session, None
+
+    # ------------------------------------------------------------------ grading
+    def grade(self, source: Source, item_ids: list[str] | None = None) -> Result:
+        a = self.assignment
+        items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
+        hidden = a.hidden() if a.full else []
+        session: Session | None = None
+        fatal: CaseResult | None = None
+        results = []
+        for item in items:
+            cases = [pc for pc in a.public + hidden if pc.case.item == item.id]
+            shares = _shares(item, cases, a)
+            case_results: list[CaseResult] = []
+            gave = False
+            for pc in cases:
+                if fatal is None and session is None:
+                    session, fatal = self._open(source)
+                    gave = False
+                if session is not None and item.given and not gave:
+                    self._give(session, item)
+                    gave = True
+                if fatal is not None:
+                    cr = CaseResult(pc.case.name, pc.case.visibility, False, fatal.message,
+                                    status=fatal.status, details=fatal.details)
+                else:
+                    assert session is not None
+                    out = _Call(self, session, item, pc).run()
+                    if out.status in ("timeout", "died"):
+                        session = None
+                    cr = self.verdict(pc, out)
+                cr.part = pc.case.part
+                cr.max_score = shares[id(pc)]
+                cr.score = cr.max_score if cr.passed else 0.0
+                case_results.append(cr)
+            results.append(self._item_result(item, case_results))
+        if session is not None:
+            session.close()
+        score = round(sum(r.score for r in results), 6)
+        max_score = round(sum(r.max_score for r in results), 6)
+        notes = list(source.notes) + [n for n in self.load_notes if n not in source.notes]
+        if not a.full:
+            notes.append("solutions/ is not here: only the public cases ran; the hidden cases "
+                         "run when your submission is graded")
+        return Result(assignment=a.name, version=a.version, submission=source.filename,
+                      score=score, max_score=max_score, items=results,
+                      mode="full" if a.full else "public", seed=a.seed, notes=notes)
+
+    def _give(self, session: Session, item: Item) -> None:
+        try:
+            session.send({"op": "given", "code": self.assignment.given_source,
+                          "names": list(item.given)})
+            session.recv(time.monotonic() + 10)
+        except (ChannelClosed, ChannelTimeout, wire.WireError):
+            session.kill()
+
+    def _item_result(self, item: Item, cases: list[CaseResult]) -> ItemResult:
+        status = item_status(cases)
+        score = round(sum(c.score for c in cases), 6)
+        max_score = round(sum(c.max_score for c in cases), 6)
+        failing = [c for c in cases if not c.passed]
+        if not failing:
+            feedback = "all cases pass"
+        else:
+            first = next((c for c in failing if c.visibility == "public"), failing[0])
+            more = len(failing) - 1
+            feedback = first.message + (f" (+{more} more failing case{'s' * (more > 1)})"
+                                        if more else "")
+        return ItemResult(item.id, item.title, score, max_score, status, feedback, cases)
+
+    # ------------------------------------------------------------------ verdicts
+    def verdict(self, pc: PreparedCase, out: Outcome) -> CaseResult:
+        c = pc.case
+        public = c.visibility == "public"
+        name = c.name
+
+        def fail(status: str, message: str, details: str = "") -> CaseResult:
+            return CaseResult(name, c.visibility, False, message, status=status,
+                              details=details if public else "")
+
+        err = out.error
+        line = f" (line {err['line']})" if err.get("line") else ""
+        if out.status == "timeout":
+            return fail("timeout", f"{c.func} did not finish within {c.timeout:g} s "
+                                   "(an infinite loop?)")
+        if out.status == "died":
+            return fail("error", f"the process running {c.func} died during the call "
+                                 "(os._exit, a crash, or the memory limit)")
+        if out.status == "undefined":
+            return fail("missing", f"{c.func} is not defined in your submission")
+        if out.status == "missing":
+            return fail("missing", f"{c.func} is not implemented yet (it raises "
+                                   f"NotImplementedError{line})")
+        if out.status != "ok":
+            if public:
+                return fail("error", f"{c.func} raised {err.get('type')}{line}: "
+                                     f"{err.get('message', '')[:300]}",
+                            describe_call(pc) + "\n" + err.get("traceback", ""))
+            return fail("error", f"{c.func} raised {err.get('type')}{line} on a hidden case")
+        if c.no_warnings:
+            runtime = [w for w in out.warnings if w.startswith("RuntimeWarning")]
+            if runtime:
+                return fail("failed", f"{name}: a RuntimeWarning escaped ({runtime[0][:120]}); "
+                                      "use a numerically stable form", describe_call(pc))
+        got = out.value
+        if c.check is not None:
+            ok, msg = c.check(got)
+            if not ok:
+                return fail("failed", f"{name}: {msg}")
+        else:
+            exp = wire.Decoder().decode(pc.expected)
+            m = compare(got, exp, c.rtol, c.atol, c.scalar_ok)
+            if m is not None:
+                self._diagnose(m, got, exp, pc)
+                return self._mismatch(pc, m, got, exp)
+        for rec_name in c.record:
+            got_calls = [wire.decode(p) for n, p in out.calls if n == rec_name]
+            exp_calls = [wire.decode(p) for p in (pc.expected_calls or {}).get(rec_name, [])]
+            m = compare(got_calls, exp_calls, c.rtol, c.atol)
+            if m is not None:
+                diag = diagnose_permutation(_int_arrays(got_calls), _int_arrays(exp_calls))
+                msg = f"{name}: the calls to {rec_name} differ from the expected ones"
+                msg += f" — {diag}" if diag else f" ({m.describe('calls')})"
+                return fail("failed", msg)
+        return CaseResult(name, c.visibility, True, "ok", status="passed")
+
+    def _diagnose(self, m: Mismatch, got: Any, exp: Any, pc: PreparedCase) -> None:
+        for message, alt in pc.alternatives:
+            if compare(got, wire.decode(alt), pc.case.rtol, pc.case.atol,
+                       pc.case.scalar_ok) is None:
+                m.diagnosis = message
+                return
+        if not m.diagnosis:
+            m.diagnosis = diagnose_permutation(got, exp)
+
+    def _mismatch(self, pc: PreparedCase, m: Mismatch, got: Any, exp: Any) -> CaseResult:
+        c = pc.case
+        if c.visibility == "hidden":
+            text = f"hidden case {c.name}: " + m.describe(f"{c.func}(...)")
+            return CaseResult(c.name, "hidden", False, text, status="failed")
+        text = f"{c.name}: " + m.describe(c.func)
+        if m.kind in ("value", "nonfinite", "shape") and m.path:
+            text += f"; expected {format_value(m.expected, 60)}, got {format_value(m.got, 60)}"
+        elif m.kind in ("value", "nonfinite"):
+            text += f"; expected {format_value(exp, 60)}, got {format_value(got, 60)}"
+        details = describe_call(pc)
+        tab = table_for(got, exp, c.labels)
+        details += "\n" + (tab or f"expected: {format_value(exp, 2000)}\n"
+                                  f"returned: {format_value(got, 2000)}")
+        if c.note:
+            details += "\n" + c.note
+        return CaseResult(c.name, "public", False, text, status="failed", details=details)
+
+
+def _int_arrays(calls: list[Any]) -> list[np.ndarray]:
+    out: list[np.ndarray] = []
+    for call in calls:
+        args = call[0] if isinstance(call, (list, tuple)) and call else []
+        for a in args:
+            if isinstance(a, np.ndarray) and a.dtype.kind in "iu":
+                out.append(a)
+    return out
+
+
+def _shares(item: Item, cases: list[PreparedCase], a: Assignment) -> dict[int, float]:
+    """Points of each case: the item's points over its parts, a part's over its cases.
+
+    The one place where points are split.  Parts take ``item.parts`` weights (equal when
+    absent); within a part, cases share by weight; public-only grading knows the hidden
+    weights from the public file and so scores out of the public share.
+    """
+    parts: list[str] = list(item.parts) if item.parts else []
+    for pc in cases:
+        if pc.case.part not in parts:
+            parts.append(pc.case.part)
+    weights = {p: float(item.parts.get(p, 1.0)) for p in parts}
+    total = sum(weights.values()) or 1.0
+    part_weight: dict[str, float] = {}
+    for pc in cases:
+        part_weight[pc.case.part] = part_weight.get(pc.case.part, 0.0) + pc.case.weight
+    if not a.full:
+        for (iid, part), w in a.hidden_weights.items():
+            if iid == item.id and part in part_weight:
+                part_weight[part] += w
+    return {id(pc): round(item.points * weights[pc.case.part] / total * pc.case.weight
+                          / part_weight[pc.case.part], 9) for pc in cases}
