@@ -43,11 +43,12 @@ def load_assignment(name: str, course: Path | None = None, *,
 def grade(submission: str | Path | None, assignment: str = "hw1", *,
           course: str | Path | None = None, items: list[str] | None = None,
           public_only: bool = False, limits: dict[str, Any] | None = None,
-          server: ForkServer | None = None) -> Result:
+          server: ForkServer | None = None, time_scale: float = 1.0) -> Result:
     """Grade ``submission`` (a .py file or .ipynb notebook) for ``assignment``.
 
     ``course`` is the course folder (found from the working directory when omitted);
-    ``submission`` defaults to the course's ``exercises/ASSIGNMENT.py``.  Where the
+    ``submission`` defaults to the course's ``exercises/ASSIGNMENT.py``.  ``time_scale``
+    multiplies every per-call time limit (slow machines, or quick tests of timeouts).  Where the
     course folder has no ``solutions/`` (a student's copy), or with ``public_only``,
     only the public cases run and the result says so.
     """
@@ -65,7 +66,7 @@ def grade(submission: str | Path | None, assignment: str = "hw1", *,
         if items:
             for i in items:
                 a.item(i)
-        result = Judge(a, srv).grade(source, items)
+        result = Judge(a, srv, time_scale=time_scale).grade(source, items)
     finally:
         if own:
             srv.close()

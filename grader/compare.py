@@ -149,6 +149,11 @@ def diagnose_numbers(g: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> 
     """Name a common slip from the numbers alone: a flipped sign or a constant factor."""
     if np.allclose(-g, e, rtol=rtol, atol=atol) and np.abs(e).max(initial=0) > atol:
         return "the sign is flipped"
+    bad = ~np.isclose(g, e, rtol=rtol, atol=atol)
+    if g.ndim and bad.any() and np.allclose(-g[bad], e[bad], rtol=rtol, atol=atol):
+        where = ", ".join(str(tuple(int(i) for i in ix)) if len(ix) > 1 else str(int(ix[0]))
+                          for ix in np.argwhere(bad)[:6])
+        return f"the sign is flipped at index {where}"
     nz = np.abs(e) > max(atol, 1e-12)
     if nz.sum() >= 1 and np.all(np.isclose(g[~nz], 0, atol=atol * 10)):
         r = g[nz] / e[nz]

@@ -43,12 +43,13 @@ class Outcome:
 class _Call:
     """One call of a student function, with the callbacks it makes."""
 
-    def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase) -> None:
+    def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase,
+                 time_scale: float = 1.0) -> None:
         self.judge = judge
         self.session = session
         self.item = item
         self.pc = pc
-        self.deadline = time.monotonic() + pc.case.timeout
+        self.deadline = time.monotonic() + pc.case.timeout * time_scale
         self.calls: list[tuple[str, Any]] = []
 
     def run(self) -> Outcome:
@@ -154,8 +155,9 @@ class Judge:
     """Grades submissions against one loaded assignment."""
 
     def __init__(self, assignment: Assignment, server: ForkServer | None = None,
-                 limits: dict[str, Any] | None = None) -> None:
+                 limits: dict[str, Any] | None = None, time_scale: float = 1.0) -> None:
         self.assignment = assignment
+        self.time_scale = time_scale
         self.server = server or ForkServer(assignment.preload, limits, cwd=assignment.root)
         self.load_notes: list[str] = []
 
@@ -197,6 +199,7 @@ class Judge:
         hidden = a.hidden() if a.full else []
         session: Session | None = None
         fatal: CaseResult | None = None
+        hung: set[str] = set()  # functions that timed out: their other cases are not run
         results = []
         for item in items:
             cases = [pc for pc in a.public + hidden if pc.case.item == item.id]
@@ -213,11 +216,17 @@ class Judge:
                 if fatal is not None:
                     cr = CaseResult(pc.case.name, pc.case.visibility, False, fatal.message,
                                     status=fatal.status, details=fatal.details)
+                elif pc.case.func in hung:
+                    cr = CaseResult(pc.case.name, pc.case.visibility, False,
+                                    f"not run: {pc.case.func} already ran out of time on an "
+                                    "earlier case", status="timeout")
                 else:
                     assert session is not None
-                    out = _Call(self, session, item, pc).run()
+                    out = _Call(self, session, item, pc, self.time_scale).run()
                     if out.status in ("timeout", "died"):
                         session = None
+                    if out.status == "timeout":
+                        hung.add(pc.case.func)
                     cr = self.verdict(pc, out)
                 cr.part = pc.case.part
                 cr.max_score = shares[id(pc)]
@@ -271,7 +280,8 @@ class Judge:
         err = out.error
         line = f" (line {err['line']})" if err.get("line") else ""
         if out.status == "timeout":
-            return fail("timeout", f"{c.func} did not finish within {c.timeout:g} s "
+            return fail("timeout", f"{c.func} did not finish within "
+                                   f"{c.timeout * self.time_scale:g} s "
                                    "(an infinite loop?)")
         if out.status == "died":
             return fail("error", f"the process running {c.func} died during the call "

@@ -284,10 +284,10 @@ def xor_blobs(rng: np.random.Generator, n: int, noise: float = 0.35):
 # train_mlp's outcome: the trained network classifies unseen data at least this well.
 # The reference, trained as in the case on 30 other seeds (100..129), never scored below
 # OUTCOME_WORST (tests/test_hw1_cases.py re-measures it); a linear model scores about 0.53.
-OUTCOME_WORST = 0.9675
+OUTCOME_WORST = 0.975
 OUTCOME_THRESHOLD = 0.90
-MLP_TASK = {"layer_sizes": [2, 8, 1], "activation": "tanh", "lr": 0.05, "n_epochs": 30,
-            "batch_size": 32}
+MLP_TASK = {"layer_sizes": [2, 16, 1], "activation": "tanh", "lr": 0.1, "n_epochs": 12,
+            "batch_size": 40}
 
 
 def mlp_task(seed: int):

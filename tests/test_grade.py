@@ -1,0 +1,223 @@
+"""`grade hw1` through the library API and the command: scores, statuses, diagnoses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.authoring import make_notebook
+from grader.errors import GraderError
+
+from conftest import REFERENCE, ROOT, STUB
+
+ALL_ITEMS = {"sigmoid": 4, "loss": 6, "elementary": 18, "forward_mode": 8, "backward_mode": 8,
+             "loss_and_grad": 6, "gradient_descent": 4, "fit_logistic": 4, "minibatches": 4,
+             "sgd": 6, "graph_forward": 4, "graph_backward": 8, "neuron": 4, "perceptron": 2,
+             "mlp_forward": 4, "mlp_backward": 6, "train_mlp": 4}
+
+
+def items(result):
+    return {i.id: i for i in result.items}
+
+
+def lost(result):
+    """item -> points lost, for the items that lost any."""
+    return {i.id: round(i.max_score - i.score, 6) for i in result.items
+            if i.score < i.max_score - 1e-9}
+
+
+def test_reference_scores_full_marks(grade_hw1):
+    r = grade_hw1(REFERENCE)
+    assert r.max_score == 100 and r.score == 100, lost(r)
+    assert {i.id: i.max_score for i in r.items} == ALL_ITEMS
+    assert all(i.status == "passed" for i in r.items)
+    assert r.mode == "full" and r.seed is not None and len(r.version) == 16
+
+
+def test_stubs_score_zero_every_item_missing(grade_hw1):
+    r = grade_hw1(STUB)
+    assert r.score == 0
+    assert {i.status for i in r.items} == {"missing"}
+    fb = items(r)["sigmoid"].feedback
+    assert "not implemented yet" in fb and "NotImplementedError" in fb and "line" in fb
+
+
+def test_sign_slip_in_a_helper_costs_only_its_own_point(grade_hw1, variant):
+    r = grade_hw1(variant("def dxi4_dxi3(xi3):\n    return 1.0 / np.asarray(xi3) ** 2\n"))
+    assert lost(r) == {"elementary": 1.0}
+    it = items(r)["elementary"]
+    assert it.status == "partial"
+    failing = [c for c in it.cases if not c.passed]
+    assert {c.part for c in failing} == {"dxi4_dxi3"}
+    assert all("sign is flipped" in c.message for c in failing)
+    # forward and backward mode used the grader's dxi4_dxi3, not the student's
+    assert items(r)["forward_mode"].status == "passed"
+    assert items(r)["backward_mode"].status == "passed"
+
+
+def test_a_mean_for_a_sum_is_diagnosed(grade_hw1, variant):
+    r = grade_hw1(variant(
+        "def bce_loss(y, p):\n"
+        "    y = np.asarray(y, float); p = np.asarray(p, float)\n"
+        "    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))\n"))
+    assert lost(r) == {"loss": 3.0}
+    msgs = [c.message for c in items(r)["loss"].cases if not c.passed]
+    assert msgs and all("a mean where a sum is wanted" in m for m in msgs)
+
+
+def test_crash_at_import_costs_everything_with_a_clear_error(grade_hw1, variant):
+    r = grade_hw1(variant("raise RuntimeError('boom at import')"))
+    assert r.score == 0
+    assert {i.status for i in r.items} == {"error"}
+    assert "boom at import" in r.items[0].feedback
+
+
+def test_syntax_error_names_the_line(grade_hw1, variant):
+    path = variant("def broken(:\n    pass")
+    n = path.read_text().count("\n") - 1
+    r = grade_hw1(path)
+    assert r.score == 0 and {i.status for i in r.items} == {"error"}
+    assert "syntax error" in r.items[0].feedback and f"line {n}" in r.items[0].feedback
+
+
+def test_infinite_loop_costs_one_item_and_ends(grade_hw1, variant):
+    path = variant("def perceptron(X, y, n_epochs):\n    while True:\n        pass\n")
+    r = grade_hw1(path, time_scale=0.1)
+    assert lost(r) == {"perceptron": 2.0}
+    it = items(r)["perceptron"]
+    assert it.status == "timeout" and "did not finish" in it.feedback
+    assert items(r)["mlp_forward"].status == "passed"  # the grader went on, fresh runner
+
+
+def test_missing_function(grade_hw1, variant):
+    r = grade_hw1(variant("del perceptron"))
+    assert lost(r) == {"perceptron": 2.0}
+    it = items(r)["perceptron"]
+    assert it.status == "missing" and "not defined" in it.feedback
+
+
+def test_exit_inside_a_function_costs_that_item_only(grade_hw1, variant):
+    r = grade_hw1(variant("import os\ndef minibatches(n, batch_size, rng):\n    os._exit(0)\n"))
+    assert lost(r) == {"minibatches": 4.0}
+    assert items(r)["minibatches"].status == "error"
+    assert items(r)["sgd"].status == "passed"  # sgd's minibatches is the grader's
+
+
+def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
+    nb = make_notebook(REFERENCE.read_text(encoding="utf-8"), name="hw1")
+    nb.cells.insert(2, nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"))
+    nb.cells.insert(3, nbformat.v4.new_code_cell("!ls -la"))
+    nb.cells.append(nbformat.v4.new_code_cell("df = undefined_name + 1"))
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"c{i}"
+    path = tmp_path / "hw1.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    r = grade_hw1(path)
+    assert r.score == 100, lost(r)
+    notes = " | ".join(r.notes)
+    assert "cell 3 skipped" in notes and "cell 4 skipped" in notes
+    assert "NameError" in notes  # the failing exploratory cell is reported, grading goes on
+
+
+def test_same_submission_twice_gives_identical_json(grade_hw1, variant):
+    path = variant("def xi2(xi1):\n    return np.exp(-np.asarray(xi1))\n")
+    a = grade_hw1(path).to_json()
+    b = grade_hw1(path).to_json()
+    assert a == b
+    assert a["version"] and a["seed"] is not None
+
+
+def test_worked_example_feedback_shows_the_lecture_table(grade_hw1, variant):
+    # the slides' slip: a forward mode whose dξ4/dξ3 row drops its minus sign
+    r = grade_hw1(variant(
+        "_ref_forward = forward_mode\n"
+        "def forward_mode(X, y, W):\n"
+        "    d = _ref_forward(X, y, W)\n"
+        "    d['partial'][3] = -d['partial'][3]\n"
+        "    d['dW'][3:] = -d['dW'][3:]\n"
+        "    return d\n"), items=["forward_mode"])
+    case = next(c for c in items(r)["forward_mode"].cases if c.name.endswith("X=3, y=1, W=3"))
+    assert not case.passed and case.visibility == "public"
+    assert "sign is flipped" in case.message
+    assert "ξ4" in case.details and "dW expected" in case.details
+    assert "-0.000370183727959" in case.details and "0.000370183727959" in case.details
+    assert "slides" in case.details
+
+
+def test_hidden_feedback_never_shows_hidden_inputs(grade_hw1, variant):
+    leak = ("def sigmoid(h):\n"
+            "    print('LEAK', repr(h))\n"
+            "    raise ValueError('LEAK ' + repr(h))\n")
+    r = grade_hw1(variant(leak), items=["sigmoid"])
+    hidden = [c for c in items(r)["sigmoid"].cases if c.visibility == "hidden"
+              and c.part != "predict_proba"]  # predict_proba ran with the grader's sigmoid
+    assert hidden and all(not c.passed for c in hidden)
+    for c in hidden:
+        assert "LEAK" not in c.message and not c.details
+    public = [c for c in items(r)["sigmoid"].cases if c.visibility == "public"
+              and c.part != "predict_proba"]
+    assert any("LEAK" in c.message for c in public)  # public cases do show their inputs
+
+
+def test_student_copy_grades_public_cases_only(student_course):
+    from grader.api import grade
+
+    r = grade(None, "hw1", course=student_course)
+    assert r.mode == "public" and r.score == 0 and 0 < r.max_score < 100
+    assert any("hidden cases run when your submission is graded" in n for n in r.notes)
+    ref = grade(REFERENCE, "hw1", course=student_course)
+    assert ref.score == ref.max_score == r.max_score
+    assert all(c.visibility == "public" for i in ref.items for c in i.cases)
+
+
+def test_item_selection_and_unknown_item(grade_hw1):
+    r = grade_hw1(REFERENCE, items=["perceptron", "loss"])
+    assert [i.id for i in r.items] == ["perceptron", "loss"] and r.score == 8
+    with pytest.raises(GraderError, match="no item 'nope'"):
+        grade_hw1(REFERENCE, items=["nope"])
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def grade_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_json_strict_and_table(tmp_path):
+    p = grade_cli("hw1", "--submission", str(REFERENCE), "--json", "--strict")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["score"] == 100 and data["assignment"] == "hw1"
+    assert set(data["items"][0]) >= {"id", "title", "score", "max_score", "status", "feedback",
+                                     "cases"}
+    assert set(data["items"][0]["cases"][0]) == {"name", "visibility", "passed", "message"}
+    p = grade_cli("hw1", "--strict", "--item", "sigmoid")  # the stubs
+    assert p.returncode == 1
+    assert "sigmoid" in p.stdout and "missing" in p.stdout and "Total: 0/4" in p.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["hw1", "--submission", "nope.py"], "no such file"),
+    (["hw9"], "unknown assignment 'hw9'"),
+    (["hw1", "--item", "nope"], "no item 'nope'"),
+    (["hw1", "--submission", "pyproject.toml"], "not a .py file or a .ipynb notebook"),
+])
+def test_cli_bad_input_is_one_line_exit_2(args, message):
+    p = grade_cli(*args)
+    assert p.returncode == 2
+    assert message in p.stderr and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+
+
+def test_cli_list_and_help():
+    p = grade_cli("list")
+    assert p.returncode == 0 and "hw1 (100 points)" in p.stdout and "train_mlp" in p.stdout
+    for cmd in (["--help"], ["run", "--help"], ["list", "--help"], ["assign", "--help"]):
+        p = grade_cli(*cmd)
+        assert p.returncode == 0 and "Example" in p.stdout, cmd
