@@ -23,11 +23,49 @@ Examples:
 """
 
 
+# Commands that live in their own modules, imported only when used (fast start).
+LAZY_COMMANDS: dict[str, str] = {
+    "verify": "grader.cli_course:verify",
+    "release": "grader.cli_course:release",
+    "init-ci": "grader.cli_course:init_ci",
+    "batch": "grader.cli_batch:batch",
+    "export": "grader.cli_batch:export",
+    "report": "grader.cli_batch:report",
+    "doctor": "grader.cli_doctor:doctor",
+}
+
+
 class GradeGroup(click.Group):
     """``grade ASSIGNMENT ...`` is ``grade run ASSIGNMENT ...``: the name is not a command."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._lazy()))
+
+    def _lazy(self) -> dict[str, str]:
+        import importlib.util
+
+        out = {}
+        for name, target in LAZY_COMMANDS.items():
+            if importlib.util.find_spec(target.split(":")[0]) is not None:
+                out[name] = target
+        return out
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is not None or name not in LAZY_COMMANDS:
+            return cmd
+        import importlib
+
+        module, attr = LAZY_COMMANDS[name].split(":")
+        try:
+            found = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError:
+            return None
+        return found if isinstance(found, click.Command) else None
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
+        if args and not args[0].startswith("-") and args[0] not in self.commands \
+                and args[0] not in self._lazy():
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
