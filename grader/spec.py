@@ -72,6 +72,23 @@ Check = Callable[[Any], "tuple[bool, str]"]
 
 
 @dataclass
+class GradCheck:
+    """A derivative of the reference to verify by central finite differences.
+
+    ``f`` maps an array ``x`` to a float (then ``df(x)`` is its gradient, shaped like
+    ``x``) or, with ``elementwise``, to an array of values (then ``df(x)`` holds each
+    entry's derivative; a scalar is broadcast).  The declarations pick points at least
+    1e-3 away from any kink.
+    """
+
+    name: str
+    f: Callable[[Any], Any]
+    df: Callable[[Any], Any]
+    x: Any
+    elementwise: bool = False
+
+
+@dataclass
 class Case:
     """One call of a student function and how its result is judged.
 

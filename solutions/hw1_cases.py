@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grader.spec import Callback, Case, Item
+from grader.spec import Callback, Case, GradCheck, Item
 
 import importlib.util as _ilu
 import sys as _sys
@@ -587,3 +587,98 @@ def hidden_cases(rng: np.random.Generator) -> list[Case]:
              name="train_mlp on unseen data", visibility=H, part="outcome",
              check=outcome_check(Xt, yt), timeout=TRAINING_TIMEOUT))
     return cases
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def gradient_checks() -> list[GradCheck]:
+    """Every derivative and gradient of the reference, for `grade verify` (finite differences)."""
+    rng = np.random.default_rng(99)
+    out: list[GradCheck] = []
+    dom = {"xi2": (-30, 30), "xi3": (0, 1e3), "xi4": (1, 1e3), "xi5": (0.01, 0.99),
+           "xi5b": (0.01, 0.99), "xi6b": (0.01, 0.99)}
+    for value, deriv in zip(CHAIN, DERIVS):
+        f, df = getattr(ref, value), getattr(ref, deriv)
+        if value == "xi1":
+            X = rng.uniform(-5, 5, 8)
+            out.append(GradCheck("dxi1_dW", lambda W, X=X, f=f: f(W, X),
+                                 lambda W, X=X, df=df: df(W, X),
+                                 rng.uniform(-5, 5, 8), elementwise=True))
+        elif value in ("loss_a", "loss_b"):
+            for yv in (0.0, 1.0):
+                y = np.full(8, yv)
+                out.append(GradCheck(f"{deriv} (y={yv:g})", lambda v, y=y, f=f: f(y, v),
+                                     lambda v, y=y, df=df: df(y, v),
+                                     np.log(rng.uniform(0.01, 0.99, 8)), elementwise=True))
+        else:
+            lo, hi = dom[value]
+            out.append(GradCheck(deriv, f, df, rng.uniform(lo, hi, 8), elementwise=True))
+
+    def chain_la(W, X, y):
+        return float(ref.loss_a(y, ref.xi5(ref.xi4(ref.xi3(ref.xi2(ref.xi1(W, X)))))))
+
+    for X, y, W in [(3.0, 1.0, 3.0), (-1.5, 1.0, 0.7), (2.0, 0.0, -0.4)]:
+        out.append(GradCheck(f"forward_mode dL_A/dW at X={X:g}, y={y:g}, W={W:g}",
+                             lambda w, X=X, y=y: chain_la(float(w[0]), X, y),
+                             lambda w, X=X, y=y: np.array([ref.forward_mode(X, y, float(w[0]))
+                                                           ["dW"][-1]]), np.array([W])))
+        out.append(GradCheck(f"backward_mode dL_A/dW at X={X:g}, y={y:g}, W={W:g}",
+                             lambda w, X=X, y=y: chain_la(float(w[0]), X, y),
+                             lambda w, X=X, y=y: np.array([ref.backward_mode(X, y, float(w[0]))
+                                                           ["dW"]]), np.array([W])))
+    for k in range(3):
+        X, y = logistic_data(rng, 15, 3)
+        out.append(GradCheck(f"loss_and_grad {k + 1}",
+                             lambda W, X=X, y=y: ref.loss_and_grad(X, y, W)[0],
+                             lambda W, X=X, y=y: ref.loss_and_grad(X, y, W)[1],
+                             rng.normal(0, 0.5, 3)))
+    graphs = [(lecture_graph(), {"W": 3.0, "X": 3.0, "y": 1.0}),
+              (shared_graph(), {"x": 0.8, "z": 1.1})]
+    graphs += [random_graph(rng, n) for n in (8, 16, 30)]
+    for k, (g, inputs) in enumerate(graphs):
+        names = [n["name"] for n in g if n["op"] == "input"]
+        last = g[-1]["name"]
+
+        def value(x, g=g, names=names, last=last):
+            return ref.graph_forward(g, dict(zip(names, map(float, x))))[last]
+
+        def grad(x, g=g, names=names):
+            adj = ref.graph_backward(g, ref.graph_forward(g, dict(zip(names, map(float, x)))))
+            return np.array([adj[n] for n in names])
+
+        out.append(GradCheck(f"graph_backward {k + 1}", value, grad,
+                             np.array([inputs[n] for n in names])))
+    for sizes, act in [([3, 1], "sigmoid"), ([3, 4, 1], "sigmoid"), ([3, 4, 1], "tanh"),
+                       ([2, 5, 3, 1], "relu"), ([3, 4, 2, 1], "tanh")]:
+        for _ in range(50):  # draw until every relu pre-activation is 1e-3 away from 0
+            params = ref.init_mlp(sizes, rng)
+            params = [(W, rng.normal(0, 0.3, size=b.shape)) for W, b in params]
+            X = rng.normal(size=(6, sizes[0]))
+            _, cache = ref.mlp_forward(params, X, act)
+            if all(np.abs(Z).min() > 1e-3 for Z in cache["Z"]):
+                break
+        y = rng.integers(0, 2, 6).astype(np.float64)
+        shapes = [(W.shape, b.shape) for W, b in params]
+
+        def unflat(v, shapes=shapes):
+            ps, i = [], 0
+            for sw, sb in shapes:
+                nw, nb = int(np.prod(sw)), int(np.prod(sb))
+                ps.append((v[i:i + nw].reshape(sw), v[i + nw:i + nw + nb].reshape(sb)))
+                i += nw + nb
+            return ps
+
+        def loss(v, X=X, y=y, act=act, unflat=unflat):
+            p, _ = ref.mlp_forward(unflat(v), X, act)
+            return ref.bce_loss(y, p)
+
+        def grad(v, X=X, y=y, act=act, unflat=unflat):
+            ps = unflat(v)
+            _, c = ref.mlp_forward(ps, X, act)
+            return np.concatenate([np.concatenate([dW.ravel(), db.ravel()])
+                                   for dW, db in ref.mlp_backward(ps, c, y)])
+
+        flat = np.concatenate([np.concatenate([W.ravel(), b.ravel()]) for W, b in params])
+        out.append(GradCheck(f"mlp_backward {sizes} {act}", loss, grad, flat))
+    return out
