@@ -1,0 +1,87 @@
+"""``check("item")`` inside a notebook: grade the cells run so far, one item, inline.
+
+The judge does not run inside the student's kernel: the code of the cells executed so
+far is written to a temporary notebook and graded by a separate ``grade`` process
+(judge and runner as always), whose JSON result is shown here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["check"]
+
+
+def _in_runner() -> bool:
+    """True inside the grader's own runner (a notebook's check() cells must do nothing)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return "grader.runner" in sys.modules or getattr(spec, "name", "") == "grader.runner"
+
+
+def _history() -> list[str] | None:
+    try:
+        from IPython import get_ipython  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    ip = get_ipython()
+    if ip is None:
+        return None
+    cells = list(ip.user_ns.get("In", []))[1:]
+    return [c for c in cells if c.strip()]
+
+
+def _notebook_json(cells: list[str]) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                       "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {},
+                                  "execution_count": None, "outputs": [], "source": c}
+                                 for i, c in enumerate(cells)]})
+
+
+def check(item: str | None = None, assignment: str = "hw1", *, path: str | Path | None = None,
+          course: str | Path | None = None, show: bool = True) -> dict[str, Any] | None:
+    """Grade ``item`` (every item when None) of the code so far; show and return the result.
+
+    In Jupyter the code is the cells run so far in this kernel (this call's own cell
+    included, where ``check`` does nothing when the grader runs it).  Elsewhere pass
+    ``path`` (a .py or .ipynb file).  Only public cases run here.
+    """
+    if _in_runner():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        if path is None:
+            cells = _history()
+            if cells is None:
+                raise RuntimeError("check() needs a notebook (Jupyter/IPython) or path=...")
+            path = Path(tmp) / f"{assignment}.ipynb"
+            Path(path).write_text(_notebook_json(cells), encoding="utf-8")
+        cmd = [sys.executable, "-m", "grader.cli", "run", assignment, "--submission",
+               str(path), "--json", "--public-only"]
+        if item:
+            cmd += ["--item", item]
+        if course:
+            cmd += ["--course", str(course)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode not in (0, 1):
+        message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+        print(message)
+        return None
+    data = json.loads(proc.stdout)
+    if show:
+        _show(data)
+    return data
+
+
+def _show(data: dict[str, Any]) -> None:
+    for it in data["items"]:
+        print(f"{it['id']}: {it['score']:g}/{it['max_score']:g} {it['status']}"
+              f" — {it['feedback']}")
+        for c in it["cases"]:
+            if not c["passed"]:
+                print(f"  {c['name']}: {c['message']}")
+    print(f"public score {data['score']:g}/{data['max_score']:g}")
