@@ -133,6 +133,14 @@ def swapped(name: str):
     return lambda a, b: f(b, a)
 
 
+def first_label_zero(X, y):
+    """Put a 0-labelled row first: from w = 0 the ±1-label rule updates there, the
+    {0, 1} rule does not, so the two rules end at different w."""
+    i = int(np.argmin(y))
+    order = np.r_[i, np.delete(np.arange(len(y)), i)]
+    return X[order], y[order]
+
+
 def perceptron_pm1(X, y, n_epochs):
     """The ±1-label form of the rule, which gives another w on {0, 1} labels."""
     X = np.asarray(X, dtype=np.float64)
@@ -415,8 +423,8 @@ def public_cases() -> list[Case]:
              visibility="public", part="train_neuron", timeout=TRAINING_TIMEOUT))
     add(Case("neuron", "neuron_accuracy", (Xh, yh, np.array([0.1, -1.0, 0.5])),
              name="neuron_accuracy", visibility="public", part="neuron_accuracy"))
-    Xp = np.array([[1.0, 2.0, 1.0], [1.0, -1.0, -2.0], [1.0, 1.5, -0.5], [1.0, -2.0, 1.0]])
-    yp = np.array([1.0, 0.0, 1.0, 0.0])
+    Xp = np.array([[1.0, -1.0, -2.0], [1.0, 2.0, 1.0], [1.0, 1.5, -0.5], [1.0, -2.0, 1.0]])
+    yp = np.array([0.0, 1.0, 1.0, 0.0])  # first label 0: there the ±1 rule differs
     add(Case("perceptron", "perceptron", (Xp, yp, 3), name="perceptron on 4 points",
              visibility="public",
              slips={"that is the ±1-label rule; with labels in {0, 1} update by "
@@ -557,7 +565,7 @@ def hidden_cases(rng: np.random.Generator) -> list[Case]:
     pm1 = {"that is the ±1-label rule; with labels in {0, 1} update by (y[i] - ŷ) X[i]":
            perceptron_pm1}
     for k in range(2):
-        X, y = logistic_data(rng, 25, 3, scale=2.0)
+        X, y = first_label_zero(*logistic_data(rng, 25, 3, scale=2.0))
         add(Case("perceptron", "perceptron", (X, y, 3 + k), name=f"perceptron {k + 1}",
                  visibility=H, slips=pm1))
     Xh2, yh2 = ref.heart_design(df, ["MaxHR", "Oldpeak"])
