@@ -7,7 +7,7 @@ import socket
 import time
 from typing import Any
 
-from . import wire
+from . import frames as wire
 
 
 class ChannelClosed(Exception):

@@ -19,20 +19,18 @@ submission can neither make the judge run code nor make it read without bound.
 from __future__ import annotations
 
 import base64
-import json
-import struct
 from typing import Any, Callable
 
 import numpy as np
 
-MAX_FRAME = 64 * 1024 * 1024  # bytes in one message
+# framing lives in grader.frames (no numpy there, so a fork server starts before numpy loads)
+from .frames import MAX_FRAME, WireError, pack, parse, unpack_header  # noqa: F401
+
 MAX_NODES = 2_000_000  # JSON nodes in one value
 MAX_DEPTH = 64  # nesting of lists/dicts in one value
 NUMERIC_KINDS = "biufc"
 
 
-class WireError(Exception):
-    """A value cannot be encoded, or a frame is malformed or too large."""
 
 
 class Opaque:
@@ -298,30 +296,3 @@ def generator_state(g: np.random.Generator) -> Any:
 
 def set_generator_state(g: np.random.Generator, state: Any) -> None:
     g.bit_generator.state = _state_from_json(state)
-
-
-# --------------------------------------------------------------------------- framing
-
-
-def pack(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, separators=(",", ":"), allow_nan=True).encode("utf-8")
-    if len(body) > MAX_FRAME:
-        raise WireError(f"message of {len(body)} bytes exceeds the {MAX_FRAME}-byte cap")
-    return struct.pack(">I", len(body)) + body
-
-
-def unpack_header(header: bytes) -> int:
-    (n,) = struct.unpack(">I", header)
-    if n > MAX_FRAME:
-        raise WireError(f"message of {n} bytes exceeds the {MAX_FRAME}-byte cap")
-    return n
-
-
-def parse(body: bytes) -> dict[str, Any]:
-    try:
-        msg = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise WireError(f"malformed message: {e}") from None
-    if not isinstance(msg, dict):
-        raise WireError("malformed message")
-    return msg
