@@ -20,7 +20,8 @@ from .spec import Callback, Case, Item, PreparedCase
 
 
 def _encoder() -> wire.Encoder:
-    return wire.Encoder(callable_name=lambda v: v.name if isinstance(v, Callback) else None)
+    return wire.Encoder(callable_name=lambda v: v.name if isinstance(v, Callback) else None,
+                        dataframes=True)
 
 
 def decode_inputs(pc_args: Any, pc_kwargs: Any,

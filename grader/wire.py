@@ -80,7 +80,9 @@ class Encoder:
     states after a call; ``callables`` maps callables to names for the other side.
     """
 
-    def __init__(self, callable_name: Callable[[Any], str | None] | None = None) -> None:
+    def __init__(self, callable_name: Callable[[Any], str | None] | None = None,
+                 dataframes: bool = False) -> None:
+        self.dataframes = dataframes  # keep DataFrames as such (else: as numeric arrays)
         self.nodes = 0
         self.rngs: list[np.random.Generator] = []
         self._callable_name = callable_name
@@ -148,7 +150,7 @@ class Encoder:
         return {"__nd__": _array_b64(a)}
 
     def _pandas(self, v: Any, depth: int) -> Any:
-        if type(v).__name__ == "DataFrame":
+        if type(v).__name__ == "DataFrame" and self.dataframes:
             return {"__df__": {
                 "columns": [self.encode(c, depth + 1) for c in v.columns],
                 "data": [self.encode(v[c].to_numpy() if v[c].dtype.kind in NUMERIC_KINDS

@@ -221,3 +221,14 @@ def test_cli_list_and_help():
     for cmd in (["--help"], ["run", "--help"], ["list", "--help"], ["assign", "--help"]):
         p = grade_cli(*cmd)
         assert p.returncode == 0 and "Example" in p.stdout, cmd
+
+
+def test_pandas_results_are_compared_as_arrays(grade_hw1, variant):
+    r = grade_hw1(variant(
+        "_ref_design = heart_design\n"
+        "def heart_design(df, columns):\n"
+        "    X, y = _ref_design(df, columns)\n"
+        "    cols = ['one'] + list(columns)\n"
+        "    return pd.DataFrame(X, columns=cols), pd.Series(y, name='AHD')\n"),
+        items=["neuron"])
+    assert r.score == r.max_score == 4, lost(r)
