@@ -252,3 +252,23 @@ def test_check_cells_do_nothing_when_the_grader_runs_the_notebook(grade_hw1, tmp
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     r = grade_hw1(path, items=["sigmoid"])
     assert r.score == r.max_score == 4 and not r.notes
+
+
+def test_released_notebook_validates_and_teaches():
+    nb = nbformat.read(ROOT / "exercises" / "hw1.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert sum("def " in c for c in code) >= 20
+    assert all("BEGIN SOLUTION" not in c for c in code)
+    assert "-0.000370183727958695" in text.replace("−", "-")
+    assert "0.00037018372" in text and "slides" in text.lower()
+    for topic in ("forward", "backward", "mini-batch", "graph", "cache", "perceptron"):
+        assert topic in text.lower(), topic
+    # every graded function of the stub .py is in the notebook, and raises
+    stub = (ROOT / "exercises" / "hw1.py").read_text(encoding="utf-8")
+    names = re.findall(r"^def (\w+)\(", stub, flags=re.M)
+    for n in names:
+        assert any(f"def {n}(" in c for c in code), n
+    raises = re.findall(r"^\s+raise NotImplementedError\(", stub, flags=re.M)
+    assert len(raises) == len(names) - 1 == 39  # load_heart is given code

@@ -232,3 +232,71 @@ def test_pandas_results_are_compared_as_arrays(grade_hw1, variant):
         "    return pd.DataFrame(X, columns=cols), pd.Series(y, name='AHD')\n"),
         items=["neuron"])
     assert r.score == r.max_score == 4, lost(r)
+
+
+ALTERNATIVE = '''
+import math
+from scipy.special import expit
+
+
+def sigmoid(h):
+    if isinstance(h, np.ndarray):
+        return expit(h.astype(float))
+    return float(expit(float(h)))
+
+
+def predict_proba(X, W):
+    return [sigmoid(float(np.dot(row, W))) for row in np.asarray(X)]  # a list
+
+
+def bce_loss_from_logits(y, h):
+    y, h = np.asarray(y, float), np.asarray(h, float)
+    return float(np.sum(y * np.logaddexp(0, -h) + (1 - y) * np.logaddexp(0, h)))
+
+
+def dxi3_dxi2(xi2):
+    return 1  # the same everywhere: a scalar is accepted
+
+
+def dxi5b_dxi4(xi4):
+    return -1.0
+
+
+def gradient_descent(grad, w0, lr, n_steps):
+    w = [float(v) for v in np.atleast_1d(w0)]
+    path = [list(w)]
+    for _ in range(n_steps):
+        g = grad(np.array(w))
+        w = [wi - lr * gi for wi, gi in zip(w, g)]
+        path.append(list(w))
+    return path  # a list of lists
+
+
+def minibatches(n, batch_size, rng):
+    idx = np.arange(n)
+    rng.shuffle(idx)  # the same draw as rng.permutation(n)
+    return [list(map(int, idx[i:i + batch_size])) for i in range(0, n, batch_size)]
+
+
+def perceptron(X, y, n_epochs):
+    w = [0.0] * len(X[0])
+    for _ in range(n_epochs):
+        for xi, yi in zip(X, y):
+            s = sum(a * b for a, b in zip(xi, w))
+            y_hat = 1 if s > 0 else 0
+            w = [wj + (yi - y_hat) * xj for wj, xj in zip(w, xi)]
+    return w
+
+
+def init_mlp(layer_sizes, rng):
+    out = []
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        W = rng.normal(0, 1 / math.sqrt(n_in), size=(n_in, n_out))
+        out.append([W, np.zeros(n_out)])  # lists, not tuples
+    return out
+'''
+
+
+def test_a_correct_implementation_written_differently_gets_full_marks(grade_hw1, variant):
+    r = grade_hw1(variant(ALTERNATIVE))
+    assert r.score == 100, lost(r)
