@@ -1,0 +1,178 @@
+"""How fast `grade batch` grades a class: submissions per second and peak memory.
+
+Generates N distinct submissions of hw1 (a mix of correct ones, ones with a typical slip,
+and ones that crash: at import, with a syntax error, exiting or killing their own process
+inside a function), grades them into a fresh gradebook with isolation on (every submission
+in its own forked, confined runner), and prints:
+
+- submissions per second, over the whole run (workers' start included) and once the
+  workers are up;
+- peak memory: the largest sum of resident memory over the whole process tree (parent,
+  workers, fork servers, runners), sampled every 50 ms from /proc, and the parent's own;
+- the mean grading time of each kind of submission.
+
+Every submission differs (a comment names the student), so nothing is reused by content.
+
+    python benchmarks/bench_batch.py [--n 500] [--workers 2] [--hang 0] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CORRECT = {"correct": ""}
+BROKEN = {
+    "sign slip": "def dxi4_dxi3(xi3):\n    return 1.0 / np.asarray(xi3) ** 2\n",
+    "mean for sum": ("def bce_loss(y, p):\n    y = np.asarray(y, float); p = np.asarray(p, float)\n"
+                     "    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))\n"),
+    "wrong xi2": "def xi2(xi1):\n    return np.exp(-np.asarray(xi1))\n",
+    "missing perceptron": "del perceptron\n",
+    "sigmoid raises": "def sigmoid(h):\n    raise ValueError('oops')\n",
+    "wrong minibatches": ("def minibatches(n, batch_size, rng):\n"
+                          "    idx = np.arange(n)\n"
+                          "    return [idx[i:i + batch_size] for i in range(0, n, batch_size)]\n"),
+    "not implemented": "def mlp_backward(params, cache, y):\n    raise NotImplementedError\n",
+}
+CRASHING = {
+    "raise at import": "raise RuntimeError('boom at import')\n",
+    "syntax error": "def broken(:\n    pass\n",
+    "os._exit in a function": "import os\ndef minibatches(n, batch_size, rng):\n    os._exit(3)\n",
+    "kills itself": ("import os, signal\ndef sigmoid(h):\n"
+                     "    os.kill(os.getpid(), signal.SIGKILL)\n"),
+    "garbage output": ("import sys\ndef xi1(W, X):\n    sys.stdout.write('\\x00\\xff' * 100000)\n"
+                       "    return object()\n"),
+}
+HANG = {"hangs": "def perceptron(X, y, n_epochs):\n    while True:\n        pass\n"}
+
+
+def make_class(folder: Path, n: int, seed: int = 0, hang: float = 0.0) -> dict[str, str]:
+    """``n`` submissions ``s0000.py`` ...: 40% correct, 40% with a slip, 20% crashing."""
+    rng = random.Random(seed)
+    reference = (ROOT / "solutions" / "hw1.py").read_text(encoding="utf-8")
+    kinds: dict[str, str] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        r = rng.random()
+        if r < hang:
+            pool = HANG
+        elif r < 0.4:
+            pool = CORRECT
+        elif r < 0.8:
+            pool = BROKEN
+        else:
+            pool = CRASHING
+        kind = rng.choice(sorted(pool))
+        key = f"s{i:04d}"
+        (folder / f"{key}.py").write_text(
+            f"# submission of student {key}\n{reference}\n\n{pool[kind]}", encoding="utf-8")
+        kinds[key] = kind
+    return kinds
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident memory (bytes) of ``root_pid`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", encoding="utf-8") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2:].split()
+            ppid = int(fields[1])
+            rss[int(d)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root_pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+class Sampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.peak = max(self.peak, _tree_rss(os.getpid()))
+            except OSError:
+                pass
+            self.stop.wait(0.05)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--workers", type=int, default=None, help="default: the number of cores")
+    ap.add_argument("--hang", type=float, default=0.0,
+                    help="fraction of submissions with an infinite loop (each costs a timeout)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    args = ap.parse_args()
+
+    import resource
+
+    from grader.batch import run_batch
+    from grader.gradebook import Gradebook
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_batch_"))
+    folder = args.keep or tmp / "submissions"
+    db = tmp / "gradebook.sqlite"
+    kinds = make_class(folder, args.n, args.seed, args.hang)
+    first: list[float] = []
+
+    def progress(p: object) -> None:
+        if not first:
+            first.append(time.perf_counter())
+
+    sampler = Sampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    summary = run_batch("hw1", folder, course=ROOT, db=db, workers=args.workers,
+                        progress=progress)
+    wall = time.perf_counter() - t0
+    sampler.stop.set()
+    sampler.join()
+    steady = time.perf_counter() - first[0] if first else wall
+    with Gradebook(db, create=False) as book:
+        subs = book.submissions("hw1")
+    by_kind: dict[str, list[float]] = {}
+    for s in subs:
+        by_kind.setdefault(kinds[s.submission], []).append(s.seconds)
+    parent_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    workers = args.workers or os.cpu_count()
+    print(f"graded {summary.graded} submissions ({len(summary.errors)} errors) with "
+          f"{workers} workers on {os.cpu_count()} cores in {wall:.1f} s")
+    print(f"  {summary.graded / wall:.1f} submissions/s overall (workers' start included), "
+          f"{max(summary.graded - 1, 0) / steady:.1f}/s once running")
+    print(f"  peak memory: {sampler.peak / 2**20:.0f} MB for the whole process tree "
+          f"(parent {parent_peak / 2**20:.0f} MB)")
+    print("  mean seconds per submission, by kind (one worker's time):")
+    for kind, secs in sorted(by_kind.items(), key=lambda kv: -statistics.fmean(kv[1])):
+        print(f"    {kind:<24} {statistics.fmean(secs):6.3f} s  x{len(secs)}")
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
