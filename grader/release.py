@@ -53,7 +53,7 @@ def build_wheel(out_dir: Path) -> Path:
         dist = md.distribution(DIST)
         version = dist.version
         requires = [r for r in (dist.requires or []) if "extra ==" not in r]
-        summary = dist.metadata.get("Summary", "")
+        summary = dist.metadata["Summary"] or ""
     except md.PackageNotFoundError:
         version, requires, summary = "0.0.0", ["numpy", "pandas", "click", "rich"], ""
     pkg = Path(grader.__file__).resolve().parent
