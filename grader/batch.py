@@ -686,12 +686,13 @@ class BatchRun:
             items = [ItemRow(it.id, it.title, 0.0, float(it.points), "error", message)
                      for it in a.items]
             score, max_score, version = 0.0, float(sum(it.points for it in a.items)), a.version
+        header = {k: v for k, v in result.items() if k != "items"} if result else None
         book.record(SubmissionRow(
             assignment=self.name, submission=f.key, layout=self._layout, path=str(f.path or ""),
             file=f.path.name if f.path else "", members=[m.id for m in f.members], hash=hash_,
             version=version, status=status, reason=reason, message=message, notes=notes,
             score=score, max_score=max_score, seconds=seconds, graded_at=now(), run_id=run_id,
-            result=result, items=items))
+            result=header, items=items))
         return status
 
     # ------------------------------------------------------------------ run
@@ -777,7 +778,7 @@ class BatchRun:
                 same = book.same_content(self.name, h, version)
                 if same is not None:
                     for f in fs:
-                        status = self._record(book, f, h, run_id, result=same.result,
+                        status = self._record(book, f, h, run_id, result=same.result_dict(),
                                               seconds=same.seconds)
                         summary.copied += 1
                         self._count(book, f, summary, status)

@@ -3,7 +3,8 @@
 Tables (one gradebook may hold many assignments):
 
 - ``submissions``: a row per submission: its file, content hash, the assignment version it
-  was graded against, status (``graded`` or ``error``), score, the full result as JSON;
+  was graded against, status (``graded`` or ``error``), score, the result's header as JSON
+  (:meth:`SubmissionRow.result_dict` puts the whole result back together with the items);
 - ``results``: a row per submission and item: score, status, feedback, the cases as JSON,
   with the submission's hash, the assignment version and the time graded;
 - ``members``: which students a submission counts for (a group's members), rebuilt by each
@@ -52,7 +53,7 @@ CREATE TABLE IF NOT EXISTS runs (
     pid         INTEGER NOT NULL,
     started_at  TEXT NOT NULL,
     finished_at TEXT,
-    status      TEXT NOT NULL,          -- running | done | interrupted
+    status      TEXT NOT NULL,          -- running | done | interrupted | stopped (killed)
     counts      TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS submissions (
@@ -73,7 +74,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     seconds    REAL NOT NULL,
     graded_at  TEXT NOT NULL,
     run_id     INTEGER NOT NULL,
-    result     TEXT,                    -- JSON of the whole Result (dataclasses.asdict)
+    result     TEXT,                    -- JSON of the Result (dataclasses.asdict) but its items
     PRIMARY KEY (assignment, submission)
 );
 CREATE TABLE IF NOT EXISTS results (
@@ -151,8 +152,17 @@ class SubmissionRow:
     seconds: float
     graded_at: str
     run_id: int
-    result: dict[str, Any] | None
+    result: dict[str, Any] | None       # the Result's fields but ``items`` (None: nothing ran)
     items: list[ItemRow] = field(default_factory=list)
+
+    def result_dict(self) -> dict[str, Any] | None:
+        """The whole result in ``dataclasses.asdict`` form, as the judge made it."""
+        if self.result is None:
+            return None
+        return {**self.result, "items": [
+            {"id": i.item, "title": i.title, "score": i.score, "max_score": i.max_score,
+             "status": i.status, "feedback": i.feedback, "cases": i.cases}
+            for i in self.items]}
 
 
 @dataclass
@@ -257,8 +267,13 @@ class Gradebook:
 
     # ------------------------------------------------------------------ runs
     def start_run(self, assignment: str, folder: str, layout: str, version: str) -> int:
+        """Record a new run; runs left 'running' by a process that is gone become 'stopped'
+        (killed, or the machine went down)."""
         def go() -> int:
             with self.transaction() as c:
+                for r in c.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall():
+                    if not _alive(int(r["pid"])):
+                        c.execute("UPDATE runs SET status = 'stopped' WHERE id = ?", (r["id"],))
                 cur = c.execute("INSERT INTO runs (assignment, folder, layout, version, pid, "
                                 "started_at, status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
                                 (assignment, folder, layout, version, os.getpid(), now()))
@@ -408,6 +423,19 @@ class Gradebook:
 
     def integrity(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine is running (a gradebook is used on one machine)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 class _Snapshot:

@@ -136,6 +136,13 @@ def sub(klass: dict[str, Path], key: str) -> sqlite3.Row:
     return found[0]
 
 
+def stored_result(klass: dict[str, Path], key: str) -> object:
+    with Gradebook(klass["db"], create=False) as book:
+        row = book.submission("hw1", key)
+    assert row is not None and row.result_dict() is not None
+    return result_from_dict(row.result_dict())
+
+
 def test_every_submission_is_stored_whole(klass):
     whole(klass["db"])
     keys = {r["submission"] for r in rows(klass["db"], "SELECT submission FROM submissions")}
@@ -211,7 +218,7 @@ def test_same_result_as_grading_one_by_one(klass, grade_hw1):
     for key, path in [("alice", subs / "alice.py"), ("carol", subs / "carol.py"),
                       ("quinn", subs / "quinn.ipynb"), ("mia", subs / "mia.py"),
                       ("frank", subs / "frank" / "hw1.py")]:
-        stored = result_from_dict(json.loads(sub(klass, key)["result"]))
+        stored = stored_result(klass, key)
         assert stored.to_json() == grade_hw1(path).to_json(), key
 
 
@@ -275,6 +282,8 @@ def test_identical_content_is_graded_once(tmp_path):
     assert s.graded == 3 and s.found == 3
     got = rows(tmp_path / "g.sqlite", "SELECT submission, seconds, result FROM submissions")
     assert len({r["result"] for r in got}) == 1 and len({r["seconds"] for r in got}) == 1
+    cases = rows(tmp_path / "g.sqlite", "SELECT submission, item, cases FROM results")
+    assert len({(r["item"], r["cases"]) for r in cases}) == N_ITEMS
     # a new student hands in the same file: copied, not graded
     (subs / "dee").mkdir()
     (subs / "dee" / "hw1.py").write_text(STUB_TEXT, encoding="utf-8")
@@ -610,20 +619,23 @@ def test_report_is_self_contained(klass):
 
 
 def test_fatal_message_detects_nothing_ran(klass):
-    mia = result_from_dict(json.loads(sub(klass, "mia")["result"]))
+    mia = stored_result(klass, "mia")
     assert fatal_message(mia).startswith("the submission has a syntax error")
-    bob = result_from_dict(json.loads(sub(klass, "bob")["result"]))
+    bob = stored_result(klass, "bob")
     assert fatal_message(bob) == ""
 
 
 # =========================================================================== interruption
 
 
-def _class_of(folder: Path, n: int) -> None:
+def _class_of(folder: Path, n: int, full: int = 2) -> None:
+    """``n`` submissions that take a while but little CPU (the stubs, after a pause at
+    import); the first ``full`` of them are the reference (100), the others score 0."""
     folder.mkdir(parents=True)
     for i in range(n):
-        text = ref(tag=f"s{i}") if i % 2 == 0 else f"# s{i}\n{STUB_TEXT}"
-        (folder / f"s{i:02d}.py").write_text(text, encoding="utf-8")
+        text = ref(tag=f"s{i}") if i < full else f"# s{i}\n{STUB_TEXT}"
+        (folder / f"s{i:02d}.py").write_text(f"import time\ntime.sleep(0.4)\n{text}",
+                                             encoding="utf-8")
 
 
 def _popen(*args: str) -> subprocess.Popen[str]:
@@ -678,10 +690,12 @@ def test_kill_9_mid_run_then_resume(tmp_path):
     q = cli("batch", "hw1", str(folder), "--db", str(db), "--workers", "2")
     assert q.returncode == 0, q.stderr
     assert f"graded {8 - len(done)}, unchanged {len(done)}" in q.stdout
+    assert [r["status"] for r in rows(db, "SELECT status FROM runs")] == ["stopped", "done"]
     whole(db)
     after = {r["submission"]: r["graded_at"] for r in rows(db, "SELECT * FROM submissions")}
     assert len(after) == 8 and all(after[k] == v for k, v in done.items())
-    assert {r["score"] for r in rows(db, "SELECT score FROM submissions")} == {0.0, 100.0}
+    scores = [r["score"] for r in rows(db, "SELECT score FROM submissions ORDER BY submission")]
+    assert scores == [100.0] * 2 + [0.0] * 6
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and signals")
@@ -727,7 +741,10 @@ def test_a_killed_worker_does_not_stop_the_batch(tmp_path):
     whole(db)
     got = rows(db, "SELECT submission, status, score FROM submissions ORDER BY submission")
     assert len(got) == 8 and {r["status"] for r in got} == {"graded"}
-    assert [r["score"] for r in got] == [100.0, 0.0] * 4
+    lost = rows(db, "SELECT submission, item, feedback FROM results WHERE score < max_score "
+                    "AND submission IN ('s00', 's01')")
+    assert not lost, [tuple(r) for r in lost]
+    assert [r["score"] for r in got] == [100.0] * 2 + [0.0] * 6
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
