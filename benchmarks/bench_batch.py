@@ -7,8 +7,9 @@ in its own forked, confined runner), and prints:
 
 - submissions per second, over the whole run (workers' start included) and once the
   workers are up;
-- peak memory: the largest sum of resident memory over the whole process tree (parent,
-  workers, fork servers, runners), sampled every 250 ms from /proc, and the parent's own;
+- peak memory of the whole process tree (parent, workers, fork servers, runners), sampled
+  every 250 ms from /proc: as PSS (pages shared after a fork counted once) and as the sum
+  of each process's RSS (shared pages counted in every process), and the parent's own;
 - the mean grading time of each kind of submission.
 
 Every submission differs (a comment names the student), so nothing is reused by content.
@@ -81,8 +82,20 @@ def make_class(folder: Path, n: int, seed: int = 0, hang: float = 0.0) -> dict[s
     return kinds
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident memory (bytes) of ``root_pid`` and all its descendants, from /proc."""
+def _pss(pid: int) -> int:
+    """Proportional set size (bytes): shared pages (fork's copy-on-write) counted once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree_memory(root_pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of ``root_pid`` and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -97,24 +110,27 @@ def _tree_rss(root_pid: int) -> int:
             children.setdefault(ppid, []).append(int(d))
         except (OSError, ValueError, IndexError):
             continue
-    total, todo = 0, [root_pid]
+    total, pss, todo = 0, 0, [root_pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
+        pss += _pss(p)
         todo += children.get(p, [])
-    return total
+    return total, pss
 
 
 class Sampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.peak_pss = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                self.peak = max(self.peak, _tree_rss(os.getpid()))
+                rss, pss = _tree_memory(os.getpid())
+                self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             except OSError:
                 pass
             self.stop.wait(0.25)
@@ -165,8 +181,9 @@ def main() -> None:
           f"{workers} workers on {os.cpu_count()} cores in {wall:.1f} s")
     print(f"  {summary.graded / wall:.1f} submissions/s overall (workers' start included), "
           f"{max(summary.graded - 1, 0) / steady:.1f}/s once running")
-    print(f"  peak memory: {sampler.peak / 2**20:.0f} MB for the whole process tree "
-          f"(parent {parent_peak / 2**20:.0f} MB)")
+    print(f"  peak memory of the whole process tree: {sampler.peak_pss / 2**20:.0f} MB "
+          f"(PSS: shared pages once), {sampler.peak / 2**20:.0f} MB summing each process's "
+          f"RSS; the parent alone {parent_peak / 2**20:.0f} MB")
     print("  mean seconds per submission, by kind (one worker's time):")
     for kind, secs in sorted(by_kind.items(), key=lambda kv: -statistics.fmean(kv[1])):
         print(f"    {kind:<24} {statistics.fmean(secs):6.3f} s  x{len(secs)}")

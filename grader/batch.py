@@ -334,6 +334,13 @@ def discover(folder: Path, assignment: str, layout: str | None = None, *,
     finder = {"folder": _discover_folder, "canvas": _discover_canvas,
               "gradescope": _discover_gradescope}[layout]
     disc = finder(folder, assignment, skip)
+    inside = folder.resolve()
+    for f in disc.found:   # a link in a student's zip must not make the grader read TA files
+        if f.path is not None and inside not in f.path.resolve().parents:
+            shown = f.path.relative_to(folder) if folder in f.path.parents else f.path.name
+            f.fail("layout", f"{shown} is a link to a file outside the submissions folder: "
+                             "not read")
+            f.path = None
     check_groups(disc.found, max_group)
     return disc
 

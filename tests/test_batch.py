@@ -454,6 +454,22 @@ def test_gradescope_autograder_metadata_in_each_folder(tmp_path):
     assert disc.found[0].path is not None and disc.found[0].path.name == "hw1.ipynb"
 
 
+def test_links_out_of_the_folder_are_not_read(tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text("TA_PASSWORD = 'x'\n", encoding="utf-8")
+    d = tmp_path / "subs"
+    (d / "eve").mkdir(parents=True)
+    (d / "eve" / "hw1.py").symlink_to(secret)
+    (d / "mal.py").symlink_to(secret)
+    (d / "ok").mkdir()
+    (d / "ok" / "hw1.py").write_text("x = 1\n", encoding="utf-8")
+    (d / "ok" / "same.py").symlink_to(d / "ok" / "hw1.py")   # inside: fine
+    found = {f.key: f for f in discover(d, "hw1").found}
+    assert found["eve"].path is None and "outside the submissions folder" in found["eve"].error
+    assert found["mal"].path is None and "mal.py is a link" in found["mal"].error
+    assert found["ok"].path is not None and not found["ok"].error
+
+
 def test_groups_limits_and_overlaps(tmp_path):
     d = tmp_path / "subs"
     for owner, mates in [("a", "b c d"), ("e", "f"), ("g", "f"), ("h", "")]:
