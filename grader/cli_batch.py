@@ -158,6 +158,8 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="Write a row per student (Canvas gradebook import format).")
 @click.option("--total-only", is_flag=True, help="CSV: the total only, no column per item.")
 @click.option("--column", help="CSV: the total's column name (e.g. Canvas's 'HW 1 (123456)').")
+@click.option("--status", is_flag=True,
+              help="CSV: add Status and Message columns (for you; leave off for Canvas).")
 @click.option("--gradescope", type=click.Path(file_okay=False, path_type=Path),
               help="Write DIR/SUBMISSION/results.json in Gradescope's autograder format.")
 @click.option("--feedback", type=click.Path(file_okay=False, path_type=Path),
@@ -168,8 +170,8 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="Include hidden cases' details (after the deadline).")
 @handles_errors
 def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
-           column: str | None, gradescope: Path | None, feedback: Path | None, fmt: str,
-           show_hidden: bool) -> None:
+           column: str | None, status: bool, gradescope: Path | None, feedback: Path | None,
+           fmt: str, show_hidden: bool) -> None:
     """Export ASSIGNMENT's grades from the gradebook: LMS CSV, Gradescope, feedback."""
     from . import exports
     from .gradebook import Gradebook
@@ -182,7 +184,8 @@ def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
     with Gradebook(db, create=False) as book:
         data = exports.load(book, assignment)
         if csv_path:
-            n = exports.write_csv(data, csv_path, items=not total_only, column=column)
+            n = exports.write_csv(data, csv_path, items=not total_only, column=column,
+                                  status=status)
             click.echo(f"wrote {csv_path}: {n} students")
         if gradescope:
             n = exports.write_gradescope(data, gradescope, show_hidden=show_hidden)

@@ -103,21 +103,25 @@ def _safe(name: str) -> str:
 
 
 def write_csv(data: ExportData, path: Path, *, items: bool = True,
-              column: str | None = None) -> int:
+              column: str | None = None, status: bool = False) -> int:
     """A Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section, then
     a column per item (``hw1: sigmoid``) unless ``items`` is False, then the total
     (``column``, default the assignment's name).  The second row gives the points possible,
-    as in Canvas's own export.  Students with no submission get 0."""
+    as in Canvas's own export.  Students with no submission get 0.  With ``status``, two more
+    columns, Status (graded, error, no submission) and Message, for the TA's own use
+    (Canvas would take them for assignments)."""
     total = column or data.assignment
     header = list(CANVAS_COLUMNS)
     if items:
         header += [f"{data.assignment}: {i.id}" for i in data.items]
     header.append(total)
+    if status:
+        header += ["Status", "Message"]
     if len(set(header)) != len(header):
         raise UsageError(f"--column {total!r} repeats another column's name")
     rows = [header, [POINTS_POSSIBLE, "", "", "", ""]
             + ([_points(i.max_score) for i in data.items] if items else [])
-            + [_points(data.max_score)]]
+            + [_points(data.max_score)] + (["", ""] if status else [])]
     for st in data.students:
         e = st.entry
         row = [e.name, e.id, e.extra.get("sis_user_id", ""), e.extra.get("sis_login_id", ""),
@@ -127,6 +131,8 @@ def write_csv(data: ExportData, path: Path, *, items: bool = True,
                 it = st.item(i.id)
                 row.append(_points(it.score if it is not None else 0.0))
         row.append(_points(st.score))
+        if status:
+            row += [st.status, st.submission.message if st.submission is not None else ""]
         rows.append(row)
     _parent(path)
     with path.open("w", encoding="utf-8", newline="") as f:

@@ -569,6 +569,12 @@ def test_csv_export_is_canvas_shaped(klass):
     for row in lines[2:]:
         assert abs(sum(float(x) for x in row[5:-1]) - float(row[-1])) < 0.05
     assert len(lines) == 2 + 18   # 17 on the roster + xavier
+    r = invoke("export", "hw1", "--db", str(klass["db"]), "--csv", str(out), "--status")
+    assert r.exit_code == 0, r.output
+    table = {row["ID"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert (table["zoe"]["Status"], table["zoe"]["hw1"]) == ("no submission", "0")
+    assert table["gina"]["Status"] == "error" and "empty file" in table["gina"]["Message"]
+    assert table["alice"]["Status"] == "graded" and table["alice"]["Message"] == ""
 
 
 def test_gradescope_results_schema(klass):
