@@ -591,6 +591,14 @@ class _Task:
     last_error: str = ""
 
 
+def cores() -> int:
+    """The cores this process may use (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _context() -> Any:
     import multiprocessing as mp
 
@@ -664,7 +672,7 @@ class BatchRun:
         self.layout = layout
         if workers is not None and workers < 1:
             raise UsageError("--workers must be at least 1")
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or cores()
         self.force = force
         self.time_scale = time_scale
         self.timeout = timeout
