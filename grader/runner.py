@@ -7,8 +7,13 @@ sees a reference implementation or an expected value.  Callables the grader pass
 the graded functions the judge substitutes are proxies here: their results come from
 the judge over the channel.
 
-Started as ``python -m grader.runner zygote FD``: a fork server that imports numpy once,
-then forks one runner per request and hands the judge its end of a fresh socket.
+Started as ``python -m grader.runner zygote FD OPTIONS``: a fork server that imports numpy
+once, then forks one runner per request and hands the judge its end of a fresh socket.
+The fork server itself never runs submission code; each runner confines itself
+(:func:`grader.confine.confine`: uid, rlimits, parent-death signal) before it reads any.
+Where the judge started the fork server inside bubblewrap, every runner shares that
+sandbox; the runner wipes the sandbox's scratch folder before it starts, so nothing one
+submission leaves there reaches the next.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import signal
 import socket
 import sys
+import time
 import traceback
 import types
 import warnings
@@ -27,6 +33,7 @@ import numpy as np
 
 from . import wire
 from .channel import Channel, ChannelClosed
+from .confine import confine, prepare, reach_by_descriptor
 
 OUTPUT_CAP = 64 * 1024
 TRACE_CAP = 4 * 1024
@@ -73,25 +80,56 @@ class Runner:
         self.filename = "<submission>"
         self.originals: dict[str, Any] = {}
         self.handles: dict[str, Any] = {}
+        self.cut_short = ""  # why the module stopped early at import (sys.exit)
+        self.threads = _thread_count()
+        self.finished = False  # a reply asked the judge for a fresh runner: stop after it
 
     # ------------------------------------------------------------------ the loop
     def serve(self) -> None:
-        while True:
+        while not self.finished:
             try:
                 msg = self.ch.recv()
             except ChannelClosed:
                 return
             op = msg.get("op")
             if op == "load":
-                self.ch.send(self._load(msg))
+                self._send(self._load(msg), msg)
             elif op == "given":
-                self.ch.send(self._given(msg))
+                self._send(self._given(msg), msg)
             elif op == "call":
-                self.ch.send(self._call(msg))
+                self._send(self._call(msg), msg)
             elif op == "exit":
                 return
             else:
-                self.ch.send({"op": "error", "message": f"unknown op {op!r}"})
+                self._send({"op": "error", "message": f"unknown op {op!r}"}, msg)
+
+    def _send(self, reply: dict[str, Any], request: dict[str, Any]) -> None:
+        """Send a reply with its request's nonce; one that cannot be encoded (too large,
+        say) becomes an error."""
+        if "nonce" in request:
+            reply["nonce"] = request["nonce"]
+        try:
+            self.ch.send(reply)
+        except ChannelClosed:
+            raise
+        except Exception as e:  # noqa: BLE001 - wire.WireError, ValueError (huge ints), ...
+            self.ch.send({"op": reply.get("op", "error"), "status": "error",
+                          "nonce": request.get("nonce"),
+                          "error": {"type": "WireError", "line": None,
+                                    "message": f"the reply cannot be sent: {str(e)[:300]}"}})
+
+    def _stray_threads(self, what: str) -> dict[str, Any] | None:
+        """Threads must end with the call that started them: one left running ends the runner.
+
+        (Where a runner cannot start threads at all, RLIMIT_NPROC stops them first.)
+        """
+        extra = _thread_count() - self.threads
+        if extra <= 0:
+            return None
+        self.finished = True
+        return {"type": "ThreadError", "line": None,
+                "message": f"{what} left {extra} thread{'s' * (extra > 1)} running; threads "
+                           "must finish before the function returns (this runner was stopped)"}
 
     # ------------------------------------------------------------------ load
     def _load(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -127,11 +165,14 @@ class Runner:
                 try:
                     exec(compiled, mod.__dict__)  # noqa: S102 - this process exists to run it
                 except SystemExit as e:
-                    err = {"type": "SystemExit", "line": None,
-                           "message": f"the submission called sys.exit({e.code!r}) "
-                                      "while being imported"}
                     if not per_cell:
-                        status, error = "error", err
+                        # as when Python runs the file: it stops there, what it defined stays
+                        line = self._error(e).get("line")
+                        where = f" at line {line}" if line else ""
+                        self.cut_short = (f"the submission called sys.exit({repr(e.code)[:40]})"
+                                          f"{where} while being imported; the code after it "
+                                          "never ran")
+                        notes.append(self.cut_short)
                         break
                     notes.append(f"{label} called sys.exit(); later cells still ran")
                 except BaseException as e:  # noqa: BLE001 - any failure at import is reported
@@ -143,6 +184,9 @@ class Runner:
                                  "(later cells still ran)")
         self.module = mod
         self.originals = dict(mod.__dict__)
+        stray = self._stray_threads("importing the submission")
+        if stray is not None and status == "ok":
+            status, error = "error", stray
         return {"op": "loaded", "status": status, "error": error, "stdout": out.text(),
                 "notes": notes[:50]}
 
@@ -171,7 +215,7 @@ class Runner:
                 reply = ch.recv()
                 if reply.get("op") != "invoke":
                     break
-                ch.send(self._invoke(reply))
+                self._send(self._invoke(reply), reply)
             if reply.get("op") != "reply":
                 raise GraderCallbackError("the grader sent an unexpected message")
             if reply.get("fallback") and substitute and callable(original):
@@ -215,6 +259,10 @@ class Runner:
         name = str(msg["func"])
         func = mod.__dict__.get(name) if mod is not None else None
         if not callable(func):
+            if self.cut_short:
+                return {"op": "result", "status": "error",
+                        "error": {"type": "NameError", "line": None,
+                                  "message": f"`{name}` is not defined: {self.cut_short}"}}
             return {"op": "result", "status": "undefined",
                     "error": {"type": "NameError", "line": None,
                               "message": f"`{name}` is not defined in the submission"}}
@@ -262,10 +310,15 @@ class Runner:
         if status == "ok":
             try:
                 reply["value"] = wire.Encoder().encode(value)
-            except (wire.WireError, RecursionError, MemoryError) as e:
+            except BaseException as e:  # noqa: BLE001 - a returned object's own code failed
                 reply["status"] = "error"
                 reply["error"] = {"type": "WireError", "line": None,
-                                  "message": f"the returned value cannot be sent: {e}"}
+                                  "message": "the returned value cannot be sent: "
+                                             f"{type(e).__name__}: {str(e)[:300]}"}
+        stray = self._stray_threads(name)
+        if stray is not None:
+            reply.update(status="error", error=stray, restart=True)
+            reply.pop("value", None)
         return reply
 
     def _error(self, e: BaseException) -> dict[str, Any]:
@@ -303,44 +356,145 @@ class _captured:
         self.saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = self.out  # type: ignore[assignment]
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         sys.stdout, sys.stderr = self.saved
 
 
 # ---------------------------------------------------------------------- processes
 
 
-def _child(sock: socket.socket, limits: dict[str, Any]) -> None:
-    """In a freshly forked child: confine, then serve the judge until done."""
+def _thread_count() -> int:
+    """Threads of this process: the kernel's count where /proc tells, else Python's."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
+
+
+def _wipe(folder: str, links: dict[str, str]) -> None:
+    """Empty the scratch folder left by an earlier runner; keep mounts; restore links."""
+    try:
+        top = os.lstat(folder).st_dev
+    except OSError:
+        return
+
+    def clear(path: str) -> bool:
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return False
+        empty = True
+        for e in entries:
+            try:
+                st = e.stat(follow_symlinks=False)
+                if st.st_dev != top:  # a mount point (a bound folder): not ours to touch
+                    empty = False
+                    continue
+                if e.is_dir(follow_symlinks=False):
+                    os.chmod(e.path, 0o700)
+                    if clear(e.path):
+                        os.rmdir(e.path)
+                    else:
+                        empty = False
+                elif not (e.name in links and path == folder and e.is_symlink()
+                          and os.readlink(e.path) == links[e.name]):
+                    os.unlink(e.path)
+            except OSError:
+                empty = False
+        return empty
+
+    clear(folder)
+    for name, target in links.items():
+        dest = os.path.join(folder, name)
+        if not os.path.lexists(dest):
+            try:
+                os.symlink(target, dest)
+            except OSError:
+                pass
+
+
+def _reap(pid: int, wait: float = 0.0) -> bool:
+    """Reap ``pid`` if it has ended (waiting up to ``wait`` s); True once it is gone."""
+    end = time.monotonic() + wait
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if done:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.0005)
+
+
+def _kill(pid: int) -> None:
+    for fn in (os.killpg, os.kill):
+        try:
+            fn(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _reap(pid, 2.0)  # SIGKILL cannot be ignored; a big address space takes a moment to free
+
+
+def _child(sock: socket.socket, opts: dict[str, Any], limits: dict[str, Any], wipe: bool,
+           parent: int) -> None:
+    """In a freshly forked child: confine, clean the scratch folder, then serve the judge."""
     try:
         os.setsid()
     except OSError:
         pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    from .confine import confine
-
-    confine(limits)
+    workdir = opts.get("workdir")
+    if workdir:
+        os.chdir(workdir)
+    drop = opts.get("drop")
+    confine(limits, (int(drop[0]), int(drop[1])) if drop else None, parent)
+    if workdir and wipe:
+        _wipe(workdir, dict(opts.get("links", {})))
     Runner(Channel(sock)).serve()
 
 
-def zygote(fd: int, preload: list[str]) -> None:
-    """Fork server: one runner per ``fork`` request, its socket handed over SCM_RIGHTS."""
-    for mod in preload:
+def zygote(fd: int, opts: dict[str, Any]) -> None:
+    """Fork server: one runner per ``fork`` request, its socket handed over SCM_RIGHTS.
+
+    ``opts``: ``preload`` (modules imported once, here), ``drop`` ([uid, gid] every runner
+    switches to), ``workdir`` (the runners' scratch and working folder) and ``links``
+    (name -> target symlinks kept in it, such as the course's public ``data``).  Besides
+    ``fork`` it takes ``kill`` (a runner's pid: its process group is killed; the judge
+    cannot do it itself when the sandbox has its own PID namespace).
+    """
+    drop = opts.get("drop")
+    if drop:  # before any import: runners must reach every module by the same names
+        reach_by_descriptor(int(drop[0]), int(drop[1]))
+    for mod in opts.get("preload", []):
         try:
             __import__(mod)
-        except Exception:  # noqa: BLE001 - the runner reports it if it matters
+        except Exception:  # noqa: BLE001, S110 - the runner reports it if it matters
             pass
+    prepare()
     control = socket.socket(fileno=fd)
     ch = Channel(control)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    ch.send({"op": "ready", "pid": os.getpid()})
+    me = os.getpid()
+    ch.send({"op": "ready", "pid": me, "uid": os.getuid() if hasattr(os, "getuid") else None})
+    children: set[int] = set()
     while True:
         try:
             msg = ch.recv()
-        except ChannelClosed:
+        except (ChannelClosed, wire.WireError):
             os._exit(0)
-        if msg.get("op") != "fork":
+        op = msg.get("op")
+        if op == "kill":
+            victim = msg.get("pid")
+            if isinstance(victim, int) and victim in children:
+                _kill(victim)
+                children.discard(victim)
+            continue
+        if op != "fork":
             os._exit(0)
+        children = {p for p in children if not _reap(p)}
         parent_end, child_end = socket.socketpair()
         pid = os.fork()
         if pid == 0:
@@ -348,11 +502,12 @@ def zygote(fd: int, preload: list[str]) -> None:
             try:
                 control.close()
                 parent_end.close()
-                _child(child_end, msg.get("limits", {}))
+                _child(child_end, opts, msg.get("limits", {}), not children, me)
             except BaseException:  # noqa: BLE001
                 code = 70
             finally:
                 os._exit(code)
+        children.add(pid)
         child_end.close()
         socket.send_fds(control, [wire.pack({"op": "forked", "pid": pid})], [parent_end.fileno()])
         parent_end.close()
@@ -363,10 +518,11 @@ def spawned(fd: int, limits: str) -> None:
     import json
 
     sock = socket.socket(fileno=fd)
-    from .confine import confine
-
     confine(json.loads(limits))
-    Runner(Channel(sock)).serve()
+    try:
+        Runner(Channel(sock)).serve()
+    finally:
+        os._exit(0)  # no atexit hooks, no lingering threads
 
 
 def _quiet_std_fds() -> None:
@@ -382,6 +538,8 @@ def _quiet_std_fds() -> None:
 if __name__ == "__main__":
     _quiet_std_fds()
     if sys.argv[1] == "zygote":
-        zygote(int(sys.argv[2]), sys.argv[3:])
+        import json
+
+        zygote(int(sys.argv[2]), json.loads(sys.argv[3]) if len(sys.argv) > 3 else {})
     else:
         spawned(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "{}")
