@@ -72,8 +72,9 @@ class _Call:
         if status == "ok":
             try:
                 out.value = wire.Decoder().decode(msg.get("value"))
-            except wire.WireError as e:
-                out.status, out.error = "error", {"type": "WireError", "message": str(e)}
+            except Exception as e:  # noqa: BLE001 - the runner's data is untrusted
+                out.status, out.error = "error", {"type": "WireError", "message":
+                                                  f"the returned value cannot be read: {e}"}
         return out
 
     def _serve_until(self, op: str) -> dict[str, Any]:
@@ -222,12 +223,18 @@ class Judge:
                                     "earlier case", status="timeout")
                 else:
                     assert session is not None
-                    out = _Call(self, session, item, pc, self.time_scale).run()
-                    if out.status in ("timeout", "died"):
+                    try:
+                        out = _Call(self, session, item, pc, self.time_scale).run()
+                        if out.status == "timeout":
+                            hung.add(pc.case.func)
+                        cr = self.verdict(pc, out)
+                    except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
+                        session.kill()
+                        cr = CaseResult(pc.case.name, pc.case.visibility, False,
+                                        f"{pc.case.func} sent something the grader cannot "
+                                        f"judge ({type(e).__name__})", status="error")
+                    if not session.alive:  # timed out, died, or asked for a fresh runner
                         session = None
-                    if out.status == "timeout":
-                        hung.add(pc.case.func)
-                    cr = self.verdict(pc, out)
                 cr.part = pc.case.part
                 cr.max_score = shares[id(pc)]
                 cr.score = cr.max_score if cr.passed else 0.0
