@@ -163,6 +163,7 @@ def main() -> None:
 
     sampler = Sampler()
     sampler.start()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     summary = run_batch("hw1", folder, course=ROOT, db=db, workers=args.workers,
                         progress=progress)
@@ -170,7 +171,9 @@ def main() -> None:
     sampler.stop.set()
     sampler.join()
     steady = time.perf_counter() - first[0] if first else wall
-    parent_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    parent_cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    parent_peak = after.ru_maxrss * 1024
     with Gradebook(db, create=False) as book:
         times = book.conn.execute("SELECT submission, seconds FROM submissions").fetchall()
     by_kind: dict[str, list[float]] = {}
@@ -184,6 +187,13 @@ def main() -> None:
     print(f"  peak memory of the whole process tree: {sampler.peak_pss / 2**20:.0f} MB "
           f"(PSS: shared pages once), {sampler.peak / 2**20:.0f} MB summing each process's "
           f"RSS; the parent alone {parent_peak / 2**20:.0f} MB")
+    print(f"  the parent (discovery, hashing, the gradebook, this sampler) used "
+          f"{1000 * parent_cpu / max(summary.found, 1):.1f} ms of CPU per submission")
+    try:
+        print(f"  load average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
+              "slows this down)")
+    except OSError:
+        pass
     print("  mean seconds per submission, by kind (one worker's time):")
     for kind, secs in sorted(by_kind.items(), key=lambda kv: -statistics.fmean(kv[1])):
         print(f"    {kind:<24} {statistics.fmean(secs):6.3f} s  x{len(secs)}")

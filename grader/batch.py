@@ -478,15 +478,29 @@ def result_from_dict(d: dict[str, Any]) -> Any:
 
 def fatal_message(result: Any) -> str:
     """The one error every case got when nothing of the submission could run (a syntax
-    error, a crash or a hang at import), or '' when it ran."""
-    cases = [c for i in result.items for c in i.cases]
-    if not cases or any(c.passed for c in cases):
+    error, a crash or a hang at import), or '' when it ran.  ``result``: a
+    :class:`~grader.result.Result` or its ``dataclasses.asdict`` form."""
+    if isinstance(result, dict):
+        cases = [c for i in result["items"] for c in i["cases"]]
+    else:
+        cases = [asdict(c) for i in result.items for c in i.cases]
+    if not cases or any(c["passed"] for c in cases):
         return ""
-    messages = {c.message for c in cases}
-    if len(messages) != 1 or not {c.status for c in cases} <= {"error", "timeout"}:
+    messages = {c["message"] for c in cases}
+    if len(messages) != 1 or not {c["status"] for c in cases} <= {"error", "timeout"}:
         return ""
     msg = next(iter(messages))
     return msg if msg.startswith(("the submission ", "importing the submission")) else ""
+
+
+def result_dict(result: Any) -> dict[str, Any]:
+    """``dataclasses.asdict(result)``, ten times faster: results hold only plain values, so
+    a copy of each dataclass's fields does (asdict deep-copies every string)."""
+    try:
+        return {**vars(result), "notes": list(result.notes), "items": [
+            {**vars(i), "cases": [dict(vars(c)) for c in i.cases]} for i in result.items]}
+    except TypeError:   # __slots__ dataclasses: no vars()
+        return asdict(result)
 
 
 def content_hash(path: Path) -> str:
@@ -547,7 +561,7 @@ def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
             try:
                 judge.load_notes = []   # a load that fails must not show the last one's notes
                 result = judge.grade(source)
-                payload = {"kind": "result", "result": asdict(result)}
+                payload = {"kind": "result", "result": result_dict(result)}
             except Exception as e:  # noqa: BLE001 - the runner machinery failed
                 conn.send(("crash", task_id, f"{type(e).__name__}: {e}"))
                 break   # the parent retries the submission in a fresh worker
@@ -688,15 +702,15 @@ class BatchRun:
                 reason: str = "", message: str = "", seconds: float = 0.0) -> str:
         a = self.assignment
         notes = list(f.notes)
-        if result is not None:
-            res = result_from_dict(result)
-            fatal = fatal_message(res)
+        if result is not None:   # dataclasses.asdict(Result), as the worker sent it
+            fatal = fatal_message(result)
             if fatal:
                 status, reason, message = "error", "import", fatal
-            notes += [n for n in res.notes if n not in notes]
-            items = [ItemRow(i.id, i.title, i.score, i.max_score, i.status, i.feedback,
-                             [asdict(c) for c in i.cases]) for i in res.items]
-            score, max_score, version = res.score, res.max_score, res.version
+            notes += [n for n in result["notes"] if n not in notes]
+            items = [ItemRow(i["id"], i["title"], i["score"], i["max_score"], i["status"],
+                             i["feedback"], i["cases"]) for i in result["items"]]
+            score, max_score = result["score"], result["max_score"]
+            version = result["version"]
         else:
             items = [ItemRow(it.id, it.title, 0.0, float(it.points), "error", message)
                      for it in a.items]

@@ -640,6 +640,16 @@ def test_report_is_self_contained(klass):
         assert words in page, words
 
 
+def test_result_dict_is_asdict(klass):
+    from dataclasses import asdict
+
+    from grader.batch import result_dict
+
+    for key in ("carol", "mia", "quinn"):
+        r = stored_result(klass, key)
+        assert result_dict(r) == asdict(r)
+
+
 def test_fatal_message_detects_nothing_ran(klass):
     mia = stored_result(klass, "mia")
     assert fatal_message(mia).startswith("the submission has a syntax error")
