@@ -717,3 +717,36 @@ def test_a_broken_bubblewrap_falls_back_to_the_other_layers(tmp_path, monkeypatc
         assert srv.plan is not None and not srv.plan.bwrap
         why = dict(srv.inactive)["bubblewrap"]
         assert "failed to start" in why and "No permissions to create new namespace" in why
+
+
+# ----------------------------------------------------------------------------- grade doctor
+
+
+def test_doctor_reports_the_layers_a_probe_confirms():
+    from grader.cli_doctor import diagnose
+    from grader.sandbox import bwrap_path, is_root
+
+    report = diagnose(ROOT)
+    active = {a["layer"] for a in report["active"]}
+    inactive = {a["layer"]: a["why"] for a in report["inactive"]}
+    probe = report["probe"]
+    assert "separate process" in active and "wall clock" in active and "output cap" in active
+    assert ("bubblewrap" in active) != ("bubblewrap" in inactive)
+    if is_root():
+        assert "unprivileged user" in active and probe["uid"] == 65534
+    if sys.platform.startswith("linux"):
+        assert probe["fork"].startswith("refused") and probe["thread"].startswith("refused")
+        assert probe["limits"]["AS"] == 2048 * 2**20 and probe["limits"]["NPROC"] == 0
+    if "bubblewrap" in active:
+        assert bwrap_path() is not None
+        assert probe["network"].startswith("refused") and not probe["course_visible"]
+        assert probe["read_secret"].startswith("refused") and not report["warnings"]
+    else:
+        assert inactive["bubblewrap"]
+
+
+def test_doctor_command():
+    p = subprocess.run([sys.executable, "-m", "grader.cli", "doctor"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stderr
+    assert "Active layers:" in p.stdout and "Probe" in p.stdout and "fork:" in p.stdout
