@@ -22,6 +22,7 @@ import io
 import os
 import signal
 import socket
+import stat
 import sys
 import time
 import traceback
@@ -135,7 +136,9 @@ class Runner:
     def _load(self, msg: dict[str, Any]) -> dict[str, Any]:
         """Execute the submission as a module.
 
-        A ``.py`` file runs as one unit: an exception at import fails the load.  A
+        A ``.py`` file runs as one unit: an exception at import fails the load, and
+        ``sys.exit()`` ends it there, as when Python runs the file (what it defined so far
+        is graded; a function defined after it is reported as never defined).  A
         notebook runs cell by cell (cells are marked ``# cell N`` by the reader), as
         Jupyter would: a cell that fails is reported in a note and the next cells run.
         """
@@ -373,46 +376,70 @@ def _thread_count() -> int:
         return threading.active_count()
 
 
-def _wipe(folder: str, links: dict[str, str]) -> None:
-    """Empty the scratch folder left by an earlier runner; keep mounts; restore links."""
+def _wipe(folder: str, links: dict[str, str], budget: int = 100_000) -> bool:
+    """Empty the scratch folder an earlier runner left; True when it is clean.
+
+    Everything the runner's uid owns goes; mounts (bound folders) and what is not ours
+    stay; ``links`` (name -> target) are restored.  Iterative and bounded: a tree too
+    deep or too big to clear leaves it unclean: the runner says so before it reads
+    anything, and the judge starts a fresh fork server (a fresh sandbox) instead.
+    """
+    me = os.getuid() if hasattr(os, "getuid") else None
     try:
         top = os.lstat(folder).st_dev
     except OSError:
-        return
-
-    def clear(path: str) -> bool:
+        return False
+    clean = True
+    pinned: set[str] = set()  # folders holding a mount: they stay, and are not dirt
+    dirs: list[str] = []
+    todo = [folder]
+    while todo:
+        d = todo.pop()
         try:
-            entries = list(os.scandir(path))
+            with os.scandir(d) as it:
+                entries = list(it)
         except OSError:
-            return False
-        empty = True
+            clean = False
+            continue
         for e in entries:
+            budget -= 1
+            if budget < 0:
+                return False
             try:
                 st = e.stat(follow_symlinks=False)
-                if st.st_dev != top:  # a mount point (a bound folder): not ours to touch
-                    empty = False
+                if st.st_dev != top or (me is not None and st.st_uid != me):
+                    p = d
+                    while _within_path(p, folder) and p not in pinned:
+                        pinned.add(p)
+                        p = os.path.dirname(p)
                     continue
-                if e.is_dir(follow_symlinks=False):
+                if stat.S_ISDIR(st.st_mode):
                     os.chmod(e.path, 0o700)
-                    if clear(e.path):
-                        os.rmdir(e.path)
-                    else:
-                        empty = False
-                elif not (e.name in links and path == folder and e.is_symlink()
-                          and os.readlink(e.path) == links[e.name]):
+                    todo.append(e.path)
+                    dirs.append(e.path)
+                elif not (d == folder and links.get(e.name) is not None
+                          and stat.S_ISLNK(st.st_mode) and os.readlink(e.path) == links[e.name]):
                     os.unlink(e.path)
             except OSError:
-                empty = False
-        return empty
-
-    clear(folder)
+                clean = False
+    for d in reversed(dirs):
+        if d not in pinned:
+            try:
+                os.rmdir(d)
+            except OSError:
+                clean = False
     for name, target in links.items():
         dest = os.path.join(folder, name)
         if not os.path.lexists(dest):
             try:
                 os.symlink(target, dest)
             except OSError:
-                pass
+                clean = False
+    return clean
+
+
+def _within_path(p: str, root: str) -> bool:
+    return p == root or p.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _reap(pid: int, wait: float = 0.0) -> bool:
@@ -452,9 +479,15 @@ def _child(sock: socket.socket, opts: dict[str, Any], limits: dict[str, Any], wi
         os.chdir(workdir)
     drop = opts.get("drop")
     confine(limits, (int(drop[0]), int(drop[1])) if drop else None, parent)
+    clean = True
     if workdir and wipe:
-        _wipe(workdir, dict(opts.get("links", {})))
-    Runner(Channel(sock)).serve()
+        try:
+            clean = _wipe(workdir, dict(opts.get("links", {})))
+        except Exception:  # noqa: BLE001 - whatever was left, this runner still serves
+            clean = False
+    ch = Channel(sock)
+    ch.send({"op": "hello", "clean": clean})  # before any submission code: trustworthy
+    Runner(ch).serve()
 
 
 def zygote(fd: int, opts: dict[str, Any]) -> None:

@@ -364,6 +364,7 @@ class Session:
         self.death = ""               # why the judge killed it, when it did
         self.pending: dict[str, int] = {}  # reply op -> nonce of the request it answers
 
+
     def send(self, message: dict[str, Any]) -> None:
         """Send a request, marked with a fresh random nonce the runner echoes in its reply.
 
@@ -659,17 +660,23 @@ class ForkServer:
             return self._spawn()
         with self._lock:
             try:
-                return self._fork()
+                session = self._fork()
+                if session.alive:
+                    return session
             except (ChannelClosed, OSError, wire.WireError):
                 # the fork server went away (a runner of the same uid may kill it where
                 # there is no uid switch): start a fresh one, once
-                use = self.plan.bwrap if self.plan is not None else None
-                self._stop()
-                self._start(use)
+                pass
+            # or the runner found its scratch folder too littered to clear: the same
+            self._restart()
             try:
-                return self._fork()
+                session = self._fork()
             except (ChannelClosed, OSError, wire.WireError) as e:
                 raise SandboxError(f"the fork server failed: {e}") from None
+            if not session.alive:
+                raise SandboxError("a fresh fork server's runner found its scratch folder "
+                                   "unclean")
+            return session
 
     def _fork(self) -> Session:
         self._wait_ready()
@@ -680,8 +687,22 @@ class ForkServer:
         for extra in fds[1:]:
             os.close(extra)
         pidns = self.plan is not None and self.plan.pidns
-        return Session(Channel(sock), int(msg["pid"]), killer=self._kill_runner, pidns=pidns,
-                       memory_limit=0 if pidns else self._memory_limit())
+        session = Session(Channel(sock), int(msg["pid"]), killer=self._kill_runner,
+                          pidns=pidns, memory_limit=0 if pidns else self._memory_limit())
+        try:
+            hello = session.channel.recv(time.monotonic() + START_TIMEOUT)
+        except (ChannelClosed, ChannelTimeout, wire.WireError) as e:
+            session.kill()
+            raise OSError(f"a runner did not start ({type(e).__name__})") from None
+        if hello.get("op") != "hello" or hello.get("clean") is not True:
+            # the scratch folder shared with earlier runners could not be cleared
+            session.kill()
+        return session
+
+    def _restart(self) -> None:
+        use = self.plan.bwrap if self.plan is not None else None
+        self._stop()
+        self._start(use)
 
     def _kill_runner(self, pid: int) -> None:
         """The fork server kills the runner's process group and reaps it (inside a PID
@@ -762,6 +783,12 @@ def _json(obj: Any) -> str:
 
 
 def _remove_tree(path: str) -> None:
+    """Remove a scratch folder, however deep (``rm -rf`` does not recurse on the stack)."""
+    if os.name == "posix" and shutil.which("rm"):
+        subprocess.run(["rm", "-rf", "--", path], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        return
+
     def fix(fn: Any, p: str, _exc: Any) -> None:
         try:
             os.chmod(os.path.dirname(p), 0o700)
@@ -770,4 +797,7 @@ def _remove_tree(path: str) -> None:
         except OSError:
             pass
 
-    shutil.rmtree(path, onerror=fix)
+    try:
+        shutil.rmtree(path, onerror=fix)
+    except RecursionError:
+        pass
