@@ -82,24 +82,41 @@ def descendants(pid: int) -> set[int]:
     return out
 
 
+def runners(server: Any) -> set[int]:
+    """The fork server's runners (and anything they started), on the host."""
+    if server.proc is None:
+        return set()
+    depth = 2 if server.plan is not None and server.plan.bwrap else 0  # bwrap, its init
+    level = {server.proc.pid}
+    for _ in range(depth + 1):
+        level = set().union(*(children(p) for p in level)) if level else set()
+    return set().union(level, *(descendants(p) for p in level))
+
+
+def children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return {int(x) for x in f.read().split()}
+    except OSError:
+        return set()
+
+
 @pytest.fixture
 def hostile(grade_hw1: Callable[..., Any], variant: Callable[..., Path],
             server: Any) -> Callable[..., Any]:
     """grade(reference + code) on perceptron and loss, bounded in time, leaving no process."""
-    linux = sys.platform.startswith("linux") and server.proc is not None
+    linux = sys.platform.startswith("linux")
 
     def run(code: str, items: tuple[str, ...] = ("perceptron", HONEST), **kw: Any) -> Any:
         kw.setdefault("time_scale", SCALE)
-        server.ready()
-        before = descendants(server.proc.pid) if linux else set()
         t = time.monotonic()
         r = grade_hw1(variant(code), items=list(items), **kw)
         assert time.monotonic() - t < BOUND
         if linux:  # every runner, and anything it started, is gone
             deadline = time.monotonic() + 3
-            while descendants(server.proc.pid) - before and time.monotonic() < deadline:
+            while runners(server) and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert not descendants(server.proc.pid) - before
+            assert not runners(server)
         return r
 
     return run
@@ -750,3 +767,47 @@ def test_doctor_command():
                        capture_output=True, text=True, timeout=120, check=False)
     assert p.returncode == 0, p.stderr
     assert "Active layers:" in p.stdout and "Probe" in p.stdout and "fork:" in p.stdout
+
+
+def test_where_threads_can_start_one_left_running_ends_its_runner(variant):
+    """macOS and Windows have no RLIMIT_NPROC for threads: the runner checks after the call."""
+    from grader.api import grade
+    from grader.sandbox import ForkServer
+
+    with ForkServer(("numpy",), {"processes": -1}, course=ROOT) as srv:
+        code = (HONEST_ALIAS + "import threading, time\n"
+                "def _spin():\n"
+                "    while True:\n"
+                "        time.sleep(0.001)\n"
+                "def perceptron(X, y, n_epochs):\n"
+                "    threading.Thread(target=_spin, daemon=True).start()\n"
+                "    return _honest_perceptron(X, y, n_epochs)\n")
+        r = grade(variant(code), "hw1", course=ROOT, server=srv, items=["perceptron", HONEST],
+                  time_scale=SCALE)
+    outcome(r, "perceptron", "error", "left 1 thread running")
+
+
+@pytest.mark.parametrize("mess", [
+    # a tree deeper than a path may be long
+    ("import os\n    os.makedirs('deep', exist_ok=True)\n    os.chdir('deep')\n"
+    "    for _ in range(3000):\n        os.mkdir('d')\n        os.chdir('d')\n"
+    "    open('x', 'w').write('left for the next one')"),
+    # a folder nobody may enter, holding a file
+    ("import os\n    os.makedirs('locked/inner')\n    open('locked/inner/x', 'w').write('x')\n"
+    "    os.chmod('locked/inner', 0)\n    os.chmod('locked', 0)"),
+])
+def test_a_littered_scratch_folder_never_reaches_the_next_submission(hostile, flags, mess):
+    need(flags, "files")
+    body = mess.replace("\n", "\n    ")
+    plant = (f"def perceptron(X, y, n_epochs):\n    try:\n        {body}\n"
+             "    except OSError:\n        pass  # the second case meets the first one's mess\n"
+             "    return None\n")
+    outcome(hostile(plant), "perceptron", "failed")
+    look = (HONEST_ALIAS + "import os\n"
+            "def perceptron(X, y, n_epochs):\n"
+            "    left = [n for n in os.listdir('.') if n not in ('data',)]\n"
+            "    if left:\n"
+            "        raise FileExistsError('the last submission left ' + ', '.join(left))\n"
+            "    return _honest_perceptron(X, y, n_epochs)\n")
+    r = hostile(look)
+    assert by_id(r)["perceptron"].status == "passed", by_id(r)["perceptron"].feedback
