@@ -593,7 +593,10 @@ class ForkServer:
                                "imports in this Python") from None
         self._ready = True
         if self.verbose:
-            print("grader: isolation: " + "; ".join(n for n, _ in self.layers), file=sys.stderr)
+            off = "; ".join(f"{n} ({why})" for n, why in self.inactive)
+            print("grader: isolation: " + "; ".join(n for n, _ in self.layers)
+                  + (f" | not active: {off}" if off else "") + " (see `grade doctor`)",
+                  file=sys.stderr)
 
     def _startup_error(self) -> str:
         if self._stderr is None:

@@ -616,7 +616,14 @@ def test_recursion_past_the_c_stack(hostile):
 # ----------------------------------------------------------------------------- the channel
 
 
-RAW = ("import gc, json, socket, struct\n"
+RAW = ("import gc, json, socket, struct, sys\n"
+       "def _nonce():  # the nonce of the request being served, read off the runner's stack\n"
+       "    f = sys._getframe()\n"
+       "    while f is not None:\n"
+       "        m = f.f_locals.get('msg')\n"
+       "        if isinstance(m, dict) and 'nonce' in m:\n"
+       "            return m['nonce']\n"
+       "        f = f.f_back\n"
        "def _frame(body):\n"
        "    return struct.pack('>I', len(body)) + body\n"
        "def _sock(_found=[]):\n"
@@ -630,14 +637,17 @@ RAW = ("import gc, json, socket, struct\n"
     "_frame(b'[' * 200_000 + b']' * 200_000)",                         # nesting bomb
     "struct.pack('>I', 2 ** 31) + b'x' * 1000",                          # oversized frame
     "_frame(b'\\xff\\xfe not json')",                                    # garbage
-    ("_frame(json.dumps({'op': 'result', 'status': 'ok', 'seq': 0,"
+    ("_frame(json.dumps({'op': 'result', 'status': 'ok', 'nonce': _nonce(),"
     " 'value': {'__rng__': {'bit_generator': 'PCG64', 'state': 7}}}).encode())"),
-    ("_frame(json.dumps({'op': 'result', 'status': 'ok', 'warnings': 5, 'stdout': [1],"
-    " 'value': {'__nd__': ['<f8', [10 ** 6], 'AAAA']}}).encode())"),
+    ("_frame(json.dumps({'op': 'result', 'status': 'ok', 'nonce': _nonce(), 'warnings': 5,"
+    " 'stdout': [1], 'error': 3, 'value': {'__nd__': ['<f8', [10 ** 6], 'AAAA']}}).encode())"),
+    ("_frame(json.dumps({'op': 'result', 'status': 'passed', 'nonce': _nonce(),"
+    " 'score': 2, 'value': [[[[]]]] * 10}).encode())"),
     "_frame(b'{\"op\": \"result\", \"status\": \"ok\", \"value\": 1' + b'0' * 5000 + b'}')",
 ])
 def test_raw_frames_on_the_runners_socket(hostile, payload):
-    """The runner's socket is the submission's to write: whatever it writes is only data."""
+    """The runner's socket is the submission's to write, even a reply with the right nonce:
+    whatever it writes is only data, read with caps, and it can cost only that item."""
     r = hostile(RAW + "def perceptron(X, y, n_epochs):\n"
                       f"    _sock().sendall({payload})\n"
                       "    return None\n")
