@@ -298,16 +298,19 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
         work = os.path.join(scratch, "work")
         os.mkdir(work, 0o700)
         links: dict[str, str] = {}
-        if data:
-            links["data"] = data
-            os.symlink(data, os.path.join(work, "data"))
         pkg = os.path.join(scratch, "pkg")
         os.mkdir(pkg, 0o755)
-        os.symlink(package, os.path.join(pkg, "grader"))
+        try:  # the grader package alone on the path, not the folder holding it
+            os.symlink(package, os.path.join(pkg, "grader"))
+            if data:
+                os.symlink(data, os.path.join(work, "data"))
+                links["data"] = data
+        except OSError:  # no symlinks (Windows without developer mode)
+            pkg = str(Path(package).parent)
         if drop is not None:
             os.chmod(scratch, 0o711)
             os.chown(work, drop[0], drop[1])
-            if data:
+            if links:
                 os.lchown(os.path.join(work, "data"), drop[0], drop[1])
             blocked = next((u for u in (unreachable(p, *drop) for p in [package] + binds)
                             if u), None)
