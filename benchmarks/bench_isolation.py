@@ -62,7 +62,8 @@ def measure(configs: list[tuple[str, Isolation, dict[str, Any] | None]], session
     busy machine slows every configuration alike."""
     from grader.api import grade
 
-    servers, out = [], []
+    servers: list[ForkServer] = []
+    out: list[dict[str, Any]] = []
     try:
         for label, iso, limits in configs:
             starts = []
