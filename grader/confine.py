@@ -28,7 +28,7 @@ DEFAULT_LIMITS: dict[str, Any] = {
     "file_mb": 16,         # largest file it may write
     "open_files": 256,
     "processes": 0,        # extra processes or threads it may start (0: none)
-    "stack_mb": 64,        # C stack: runaway recursion in C code ends in a crash, not a swap
+    "stack_mb": 8,         # C stack (the usual default): runaway C recursion crashes early
 }
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",

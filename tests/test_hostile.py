@@ -601,15 +601,15 @@ def test_recursion_bomb(hostile):
 
 
 def test_recursion_past_the_c_stack(hostile):
-    # repr recurses in C: with the recursion limit lifted, the stack overflows (SIGSEGV)
-    r = hostile("import gc, sys\n"
+    # __getattr__ recurses through C: with the recursion limit lifted, the C stack
+    # overflows and the runner dies of SIGSEGV
+    r = hostile("import sys\n"
+                "class _Bottomless:\n"
+                "    def __getattr__(self, name):\n"
+                "        return getattr(self, name)\n"
                 "def perceptron(X, y, n_epochs):\n"
                 "    sys.setrecursionlimit(10 ** 8)\n"
-                "    gc.disable()\n"
-                "    deep = []\n"
-                "    for _ in range(400_000):\n"
-                "        deep = [deep]\n"
-                "    return repr(deep)\n", time_scale=0.5)
+                "    return _Bottomless().weights\n")
     outcome(r, "perceptron", "error", DIED)
 
 
