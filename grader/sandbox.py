@@ -17,8 +17,16 @@ The expensive isolation layers are paid once per fork server, not per submission
   (65534, ``nobody``, unless ``GRADER_UID`` says otherwise) right after the fork, before
   it reads the submission; so it cannot read or write the judge's files, signal the
   fork server, and RLIMIT_NPROC stops its forks and threads.
+  As root, bubblewrap itself is started as root (an unprivileged bubblewrap cannot bind
+  an interpreter kept where only root may enter, such as ``/root/.pyenv``, and its user
+  namespace would map the sandbox to root, which RLIMIT_NPROC does not bind); inside it
+  the fork server keeps only the capabilities to change uid and to kill its runners,
+  and never runs submission code.  Without bubblewrap, a runner that may not enter the
+  interpreter's folders still imports from them through descriptors the fork server
+  opened (:func:`grader.confine.reach_by_descriptor`).
 - per runner (:mod:`grader.confine`): resource limits and a parent-death signal; and
-  here, a wall-clock kill of its whole process group and capped messages.
+  here, a wall-clock kill of its whole process group and capped messages, each reply
+  checked against a random nonce of its request.
 
 Where a layer is missing (macOS, Windows, a container without namespaces) the others
 still apply; :attr:`ForkServer.layers` and :attr:`ForkServer.inactive` say which are
@@ -138,6 +146,7 @@ def python_paths(course: Path | None) -> tuple[list[str], list[str]]:
     package_parent = str(Path(__file__).resolve().parent.parent)
     # folders whose content is private (nothing in them is exposed) ...
     private = [str(course.resolve())] if course is not None else []
+    private = [p for p in private if p != os.sep]
     if os.path.basename(package_parent) not in ("site-packages", "dist-packages"):
         private.append(package_parent)  # a source checkout: it may hold solutions/
     # ... and folders that may hold private files (no folder holding them is exposed)
