@@ -19,6 +19,7 @@ submission can neither make the judge run code nor make it read without bound.
 from __future__ import annotations
 
 import base64
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -216,7 +217,7 @@ def _load_array(body: Any) -> np.ndarray:
         raw = base64.b64decode(body[2].encode("ascii"), validate=True)
     except ValueError:
         raise WireError("malformed array data") from None
-    if len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+    if len(raw) != math.prod(shape) * dtype.itemsize:
         raise WireError("array data does not match its shape")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 

@@ -238,6 +238,15 @@ def shared_graph():
     ]
 
 
+def has_merging_paths(graph) -> bool:
+    """True when some node feeds the rest of the graph more than once."""
+    uses: dict[str, int] = {}
+    for node in graph:
+        for name in node["inputs"]:
+            uses[name] = uses.get(name, 0) + 1
+    return any(n > 1 for n in uses.values())
+
+
 UNARY = ["neg", "exp", "log", "reciprocal", "sigmoid", "square"]
 
 
@@ -292,10 +301,10 @@ def xor_blobs(rng: np.random.Generator, n: int, noise: float = 0.35):
 # train_mlp's outcome: the trained network classifies unseen data at least this well.
 # The reference, trained as in the case on 30 other seeds (100..129), never scored below
 # OUTCOME_WORST (tests/test_hw1_cases.py re-measures it); a linear model scores about 0.53.
-OUTCOME_WORST = 0.975
+OUTCOME_WORST = 0.9675
 OUTCOME_THRESHOLD = 0.90
-MLP_TASK = {"layer_sizes": [2, 16, 1], "activation": "tanh", "lr": 0.1, "n_epochs": 12,
-            "batch_size": 40}
+MLP_TASK = {"layer_sizes": [2, 16, 1], "activation": "tanh", "lr": 0.2, "n_epochs": 6,
+            "batch_size": 40}  # 24 steps: each is two round trips to the grader
 
 
 def mlp_task(seed: int):
@@ -411,7 +420,11 @@ def public_cases() -> list[Case]:
     add(Case("graph_forward", "graph_forward", (g, inputs), name="the lecture's graph",
              visibility="public"))
     add(Case("graph_backward", "graph_backward", (g, ref.graph_forward(g, inputs)),
-             name="the lecture's graph", visibility="public",
+             name="the lecture's graph", visibility="public"))
+    sg = shared_graph()
+    add(Case("graph_backward", "graph_backward",
+             (sg, ref.graph_forward(sg, {"x": 0.5, "z": 1.0})),
+             name="a node reached by several paths", visibility="public",
              slips={"adjoints are overwritten, not summed over paths":
                     graph_backward_overwriting}))
     # Part 7
@@ -548,7 +561,7 @@ def hidden_cases(rng: np.random.Generator) -> list[Case]:
         add(Case("graph_backward", "graph_backward", (g, ref.graph_forward(g, i)),
                  name=f"graph {k + 1}", visibility=H,
                  slips={"adjoints are overwritten, not summed over paths":
-                        graph_backward_overwriting}))
+                        graph_backward_overwriting} if has_merging_paths(g) else {}))
     # Part 7
     df = heart()
     for k in range(2):
