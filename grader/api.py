@@ -11,15 +11,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .result import Result
-from .sandbox import ForkServer
-from .spec import Assignment, find_root, load, paths
+from typing import TYPE_CHECKING
 
-__all__ = ["grade", "load_assignment", "Result", "start_server"]
+from .errors import UsageError
+from .sandbox import ForkServer
+
+if TYPE_CHECKING:
+    from .result import Result
+    from .spec import Assignment
+
+__all__ = ["grade", "load_assignment", "start_server"]
 
 
 def _preload(root: Path, name: str) -> tuple[str, ...]:
+    from .spec import paths
+
     try:
         data = json.loads(paths(root, name)["cases"].read_text(encoding="utf-8"))
         return tuple(data.get("assignment", {}).get("preload", ("numpy",)))
@@ -29,11 +35,13 @@ def _preload(root: Path, name: str) -> tuple[str, ...]:
 
 def start_server(root: Path, name: str, limits: dict[str, Any] | None = None) -> ForkServer:
     """Start the runner's fork server now, so it warms up while the judge loads."""
-    return ForkServer(_preload(root, name), limits, cwd=root)
+    return ForkServer(_preload(root, name), limits, course=root)
 
 
 def load_assignment(name: str, course: Path | None = None, *,
                     public_only: bool = False) -> Assignment:
+    from .spec import find_root, load
+
     root = find_root(course) if course is None else Path(course).resolve()
     if not (root / "exercises").is_dir():
         raise UsageError(f"{root} is not a course folder (it has no exercises/)")
@@ -52,13 +60,16 @@ def grade(submission: str | Path | None, assignment: str = "hw1", *,
     course folder has no ``solutions/`` (a student's copy), or with ``public_only``,
     only the public cases run and the result says so.
     """
-    from .judge import Judge
-    from .submission import load_source
+    from .spec import find_root
 
     t0 = time.perf_counter()
     root = find_root() if course is None else Path(course).resolve()
     own = server is None
-    srv = server or start_server(root, assignment, limits)
+    srv = server or start_server(root, assignment, limits)  # first: it warms up meanwhile
+    from .judge import Judge
+    from .spec import load, paths
+    from .submission import load_source
+
     try:
         a = load(assignment, root, public_only=public_only)
         path = Path(submission) if submission else paths(root, assignment)["stub"]

@@ -118,10 +118,17 @@ def main() -> None:
 @click.option("--course", type=click.Path(file_okay=False, path_type=Path),
               help="The course folder (default: found from the current folder).")
 @click.option("--brief", is_flag=True, help="Only the table and the total, no details.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Say which isolation layers confine the submission (see `grade doctor`).")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
-        strict: bool, public_only: bool, course: Path | None, brief: bool) -> None:
+        strict: bool, public_only: bool, course: Path | None, brief: bool,
+        verbose: bool) -> None:
     """Grade a submission for ASSIGNMENT and show the score of every item."""
+    if verbose:
+        import os
+
+        os.environ["GRADER_VERBOSE"] = "1"
     from .api import grade
 
     result = grade(submission, assignment, course=course, items=list(items) or None,

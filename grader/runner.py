@@ -19,6 +19,7 @@ submission leaves there reaches the next.
 from __future__ import annotations
 
 import io
+import linecache
 import os
 import signal
 import socket
@@ -143,6 +144,10 @@ class Runner:
         Jupyter would: a cell that fails is reported in a note and the next cells run.
         """
         self.filename = str(msg.get("filename", "<submission>"))
+        # tracebacks read the source from here, never from a file (there is none to find)
+        linecache.cache[self.filename] = (len(str(msg.get("code", ""))), None,
+                                          str(msg.get("code", "")).splitlines(True),
+                                          self.filename)
         mod = types.ModuleType(str(msg.get("module", "submission")))
         mod.__file__ = self.filename
         code = str(msg["code"])

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import wire
+from . import frames as wire  # framing only: no numpy, so the server starts first
 from .channel import Channel, ChannelClosed, ChannelTimeout
 from .confine import limits_with_defaults, thread_env, unreachable
 

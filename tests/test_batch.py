@@ -750,7 +750,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and signals")
 def test_a_killed_worker_does_not_stop_the_batch(tmp_path):
     folder, db = tmp_path / "subs", tmp_path / "g.sqlite"
-    _class_of(folder, 8)
+    _class_of(folder, 12)
     p = _popen("batch", "hw1", str(folder), "--db", str(db), "--workers", "2", "-q")
 
     def a_worker() -> int | None:
@@ -772,11 +772,11 @@ def test_a_killed_worker_does_not_stop_the_batch(tmp_path):
     assert p.returncode == 0, err
     whole(db)
     got = rows(db, "SELECT submission, status, score FROM submissions ORDER BY submission")
-    assert len(got) == 8 and {r["status"] for r in got} == {"graded"}
+    assert len(got) == 12 and {r["status"] for r in got} == {"graded"}
     lost = rows(db, "SELECT submission, item, feedback FROM results WHERE score < max_score "
                     "AND submission IN ('s00', 's01')")
     assert not lost, [tuple(r) for r in lost]
-    assert [r["score"] for r in got] == [100.0] * 2 + [0.0] * 6
+    assert [r["score"] for r in got] == [100.0] * 2 + [0.0] * 10
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
