@@ -88,7 +88,8 @@ def _lines(title: str, entries: list[str], limit: int = 30) -> None:
 @click.command("batch", epilog=EPILOG_BATCH)
 @click.argument("assignment")
 @click.argument("submissions", type=click.Path(path_type=Path))
-@click.option("--layout", default="auto", show_default=True, metavar="auto|folder|canvas|gradescope",
+@click.option("--layout", default="auto", show_default=True,
+              metavar="auto|folder|canvas|gradescope",
               help="How SUBMISSIONS is organised (detected by default).")
 @click.option("--roster", type=click.Path(path_type=Path),
               help="CSV of the class (id,name,email): who has no submission, which files "

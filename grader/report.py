@@ -130,7 +130,8 @@ def build(data: ExportData) -> str:
         f"<div class=\"card\"><b>{v}</b>{e(k)}</div>" for k, v in cards) + "</div>")
 
     parts.append("<h2>Scores</h2>")
-    parts.append(f"<img alt=\"histogram of total scores\" src=\"{histogram(scores, data.max_score)}\">")
+    image = histogram(scores, data.max_score)
+    parts.append(f"<img alt=\"histogram of total scores\" src=\"{image}\">")
 
     # ---------------------------------------------------------------- per item
     parts.append("<h2>Items</h2>")

@@ -103,7 +103,7 @@ class Encoder:
             return str(v)
         if isinstance(v, np.bool_):
             return bool(v)
-        if isinstance(v, np.ndarray) or isinstance(v, np.generic):
+        if isinstance(v, (np.ndarray, np.generic)):
             return self._array(np.asarray(v))
         if isinstance(v, bool):
             return bool(v)

@@ -534,7 +534,7 @@ def test_loss_and_grad_against_fd_and_autograd(seed, max_logit):
     assert type(L) is float and g.shape == W.shape
     h = X @ W
     exact = sum(bce_logits_decimal(yi, hi) for yi, hi in zip(y, h))
-    assert L == pytest.approx(float(exact), rel=1e-8)
+    assert pytest.approx(float(exact), rel=1e-8) == L
     fd = central_diff(lambda w: _summed_loss_accurate(w, X, y), W)
     assert_derivative(g, fd, grad(_summed_loss)(W, X, y))
 
@@ -589,7 +589,7 @@ def test_loss_and_grad_lists_and_float32():
     X32, W32 = X.astype(np.float32), W.astype(np.float32)
     L32, g32 = hw1.loss_and_grad(X32, y.astype(np.float32), W32)
     h = X32.astype(float) @ W32.astype(float)
-    assert L32 == pytest.approx(np.sum(np.logaddexp(0, h) - y * h), rel=1e-5)
+    assert pytest.approx(np.sum(np.logaddexp(0, h) - y * h), rel=1e-5) == L32
     np.testing.assert_allclose(g32, X32.astype(float).T @ (logistic(h) - y), rtol=1e-5, atol=1e-6)
 
 
