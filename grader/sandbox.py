@@ -58,7 +58,8 @@ START_TIMEOUT = 30.0
 SEND_TIMEOUT = 10.0               # a runner that stops reading for this long is hung
 NOBODY = 65534
 SANDBOX_PACKAGE = "/opt/grader"   # the grader package's parent, inside bubblewrap
-SANDBOX_WORK = "/tmp"             # the runners' private working and scratch folder
+SANDBOX_WORK = "/sandbox"         # the runners' private working and scratch folder (a path
+                                  # no interpreter or library is bound under, unlike /tmp)
 MEMORY_POLL = 0.1                 # seconds between two looks at a watched runner's memory
 OUTPUT_CAP_KIB = 64               # what grader.runner keeps of printed output per call
 
@@ -197,7 +198,7 @@ def _dirs_for(dest: str, made: set[str]) -> list[str]:
     args: list[str] = []
     for parent in reversed(Path(dest).parents):
         d = str(parent)
-        if d in ("/", "/usr", "/tmp") or d in made or d.startswith("/usr/"):
+        if d in ("/", "/usr", SANDBOX_WORK) or d in made or d.startswith("/usr/"):
             continue
         made.add(d)
         args += ["--perms", "0755", "--dir", d]
