@@ -11,7 +11,7 @@ import json
 import struct
 from typing import Any
 
-MAX_FRAME = 64 * 1024 * 1024  # bytes in one message
+MAX_FRAME = 16 * 1024 * 1024  # bytes in one message (a value, a DataFrame, a traceback)
 
 
 class WireError(Exception):

@@ -231,7 +231,10 @@ def make_generator(state: Any) -> np.random.Generator:
     if name not in ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937"):
         raise WireError(f"unsupported bit generator {name!r}")
     bg = getattr(np.random, name)()
-    bg.state = state
+    try:
+        bg.state = state
+    except Exception as e:  # noqa: BLE001 - a forged state is malformed data, nothing more
+        raise WireError(f"malformed random generator state ({type(e).__name__})") from None
     return np.random.Generator(bg)
 
 
