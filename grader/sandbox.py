@@ -78,7 +78,7 @@ class Isolation:
     ``uid``/``gid``: who runners become when the grader runs as root (None: stay root).
     ``memory_watch``: the judge polls a runner's memory and kills it over the limit
     (None: only where RLIMIT_AS is not enforced, i.e. macOS).  ``tmp_mb``: size of the
-    sandbox's private /tmp.
+    sandbox's private working folder (/sandbox, also its TMPDIR).
     """
 
     bwrap: bool = True
@@ -299,9 +299,10 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
         opts["workdir"] = work
         layers.append(("bubblewrap", ("no network; sees only a read-only Python, its "
                                      "libraries, the grader package and the course's public "
-                                     f"data/; a private {iso.tmp_mb} MB /tmp, wiped between "
-                                     "submissions; own PID namespace, new session, no "
-                                     "capabilities, cleared environment; dies with the judge")))
+                                     f"data/; a private {iso.tmp_mb} MB working folder "
+                                     "(TMPDIR), wiped between submissions; own PID "
+                                     "namespace, new session, no capabilities, cleared "
+                                     "environment; dies with the judge")))
         plan = Plan(argv + py, env, "/", opts, bwrap=True, drop=drop, pidns=True)
     else:
         scratch = tempfile.mkdtemp(prefix="grader-run-")
