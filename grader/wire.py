@@ -93,12 +93,10 @@ class Encoder:
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise WireError("the value is too large or too deeply nested to send")
         t = type(v)
-        if v is None or t is bool or t is str:
+        if t is float or t is int or t is str or t is bool or v is None:
             return v
-        if t is int:
-            return v
-        if t is float:
-            return v
+        if t is np.ndarray:
+            return self._array(v)
         if isinstance(v, str):
             return str(v)
         if isinstance(v, np.bool_):
@@ -252,13 +250,14 @@ class Decoder:
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise WireError("the value is too large or too deeply nested")
-        if v is None or isinstance(v, (bool, int, float, str)):
+        t = type(v)  # json.loads makes exactly these types: no subclasses to worry about
+        if t is float or t is int or t is str or t is bool or v is None:
             return v
-        if isinstance(v, list):
+        if t is list:
             return [self.decode(x, depth + 1) for x in v]
-        if not isinstance(v, dict) or len(v) != 1:
+        if t is not dict or len(v) != 1:
             raise WireError("malformed value")
-        tag, body = next(iter(v.items()))
+        ((tag, body),) = v.items()
         if tag == "__nd__":
             return _load_array(body)
         if tag == "__tuple__" and isinstance(body, list):
