@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("passed", "partial", "failed", "error", "timeout", "missing")
@@ -85,4 +85,4 @@ def item_status(cases: list[CaseResult]) -> str:
     return "failed"
 
 
-__all__ = ["CaseResult", "ItemResult", "Result", "item_status", "STATUSES", "asdict"]
+__all__ = ["STATUSES", "CaseResult", "ItemResult", "Result", "item_status"]
