@@ -110,9 +110,9 @@ def run_probe(server: Any, course: Path) -> dict[str, Any]:
         loaded = session.recv(time.monotonic() + 30)
         if loaded.get("status") != "ok":
             return {"error": str(loaded.get("error"))[:300]}
-        session.send({"op": "call", "func": "probe",
-                      "args": wire.encode([str(course), str(secret) if secret else ""]),
-                      "kwargs": wire.encode({})})
+        session.send({"op": "calls", "calls": [{
+            "func": "probe", "args": wire.encode([str(course), str(secret) if secret else ""]),
+            "kwargs": wire.encode({})}]})
         reply = session.recv(time.monotonic() + 30)
         if reply.get("status") != "ok":
             return {"error": str(reply.get("error"))[:300]}

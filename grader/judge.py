@@ -42,27 +42,49 @@ class Outcome:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     key: tuple[int, str] | None = None      # (case, returned value as JSON) for the cache
     cached: CaseResult | None = None        # the verdict on this very value, seen before
+    own: Any = None                         # the log of the submission's own helpers' calls
 
 
 class _Call:
-    """One call of a student function, with the callbacks it makes."""
+    """One call of a student function, with the callbacks it makes.
+
+    Calls go to the runner in batches (:meth:`request` gives this one's entry); the
+    judge then collects their results in order (:meth:`collect`), answering callbacks
+    meanwhile.
+    ``own`` names graded functions the submission's own versions stand in for, because
+    they already passed their items: the runner logs their calls and :meth:`Judge._own_valid`
+    checks the log against the reference.
+    """
 
     def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase,
-                 time_scale: float = 1.0) -> None:
+                 index: int, time_scale: float = 1.0, own: tuple[str, ...] = ()) -> None:
         self.judge = judge
         self.session = session
         self.item = item
         self.pc = pc
-        self.deadline = time.monotonic() + pc.case.timeout * time_scale
+        self.index = index
+        self.timeout = pc.case.timeout * time_scale
+        self.deadline = 0.0
+        self.own = tuple(s for s in own if s != pc.case.func)
         self.calls: list[tuple[str, Any]] = []
 
-    def run(self) -> Outcome:
+    def request(self) -> dict[str, Any]:
         c = self.pc.case
+        req = {"func": c.func, "args": self.pc.args, "kwargs": self.pc.kwargs,
+               "substitutes": [s for s in self.item.substitutes
+                               if s != c.func and s not in self.own]}
+        if self.own:
+            req["own"] = list(self.own)
+        return req
+
+    def collect(self) -> Outcome:
+        """Wait for this call's result (its time limit starts now: the runner starts it
+        when the previous one's result goes out)."""
+        self.deadline = time.monotonic() + self.timeout
         try:
-            self.session.send({"op": "call", "func": c.func, "args": self.pc.args,
-                               "kwargs": self.pc.kwargs,
-                               "substitutes": [s for s in self.item.substitutes if s != c.func]})
             msg = self._serve_until("result")
+            if msg.get("index") != self.index:
+                raise wire.WireError("a result arrived out of order")
         except ChannelTimeout:
             self.session.kill()
             return Outcome("timeout", calls=self.calls)
@@ -72,7 +94,8 @@ class _Call:
         status = str(msg.get("status", "error"))
         out = Outcome(status, stdout=str(msg.get("stdout", ""))[:65536],
                       warnings=[str(w)[:300] for w in msg.get("warnings", [])][:20],
-                      error=_clean_error(msg.get("error")), calls=self.calls)
+                      error=_clean_error(msg.get("error")), calls=self.calls,
+                      own=msg.get("own"))
         if status == "ok":
             c = self.pc.case
             if not c.record and not (c.no_warnings and out.warnings):
@@ -107,43 +130,17 @@ class _Call:
         if name in self.item.substitutes and name != self.pc.case.func:
             if ref is None or not callable(getattr(ref, name, None)):
                 return {"op": "reply", "fallback": True}
-            fn = getattr(ref, name)
-            label = f"{name} (the grader's reference, standing in for yours)"
-        elif name in self.pc.callables:
+            return self.judge.reply(getattr(ref, name), name, payload,
+                                    f"{name} (the grader's reference, standing in for yours)",
+                                    self._invoker)
+        if name in self.pc.callables:
             self.calls.append((name, payload))
             fn = self.pc.callables[name]
             if fn is None:
                 return self._from_tape(name, payload)
-            label = f"{name} (the grader's callable)"
-        else:
-            return {"op": "reply", "error": f"unknown callable {name!r}"}
-        # The reference and the grader's callables are deterministic: the same arguments
-        # get the same reply, so replies are kept (per case for callables).  Arguments that
-        # hold a student callable are never cached (its results are the student's).
-        key = None
-        text = json.dumps(payload, separators=(",", ":"))
-        if '"__callable__"' not in text:
-            key = (name, text) if fn is not self.pc.callables.get(name) else (id(self.pc), name,
-                                                                               text)
-            hit = self.judge.replies.get(key)
-            if hit is not None:
-                return hit
-        dec = wire.Decoder(on_callable=self._invoker, allow_dataframe=True)
-        try:
-            args, kwargs = dec.decode(payload)
-            value = fn(*args, **dict(kwargs))
-            reply = {"op": "reply", "value": wire.encode(value),
-                     "rng_states": [wire.generator_state(g) for g in dec.rngs]}
-            if key is not None:
-                self.judge.remember(key, reply)
-            return reply
-        except (ChannelTimeout, ChannelClosed):
-            raise
-        except StudentCallableError as e:
-            return {"op": "reply", "error": str(e)}
-        except Exception as e:  # noqa: BLE001 - bad arguments from the student
-            return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
-                                            f"{type(e).__name__}: {str(e)[:300]}"}
+            return self.judge.reply(fn, name, payload, f"{name} (the grader's callable)",
+                                    self._invoker, case=id(self.pc))
+        return {"op": "reply", "error": f"unknown callable {name!r}"}
 
     def _from_tape(self, name: str, payload: Any) -> dict[str, Any]:
         try:
@@ -170,6 +167,38 @@ class _Call:
         return invoke
 
 
+@dataclass
+class _Run:
+    """The state of grading one submission: its runner, and what earlier cases showed."""
+
+    source: Source
+    session: Session | None = None
+    fatal: CaseResult | None = None   # the submission cannot be loaded: every case says so
+    gave: str = ""                    # the item whose given names the runner holds
+    hung: set[str] = field(default_factory=set)         # functions that timed out
+    deaths: dict[str, int] = field(default_factory=dict)  # function -> runners it ended
+    passed: dict[str, bool] = field(default_factory=dict)  # function -> all its cases pass
+
+
+def _equivalent(a: Any, b: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    """Same types, shapes and dtypes all the way down, and numbers equal to ``rtol``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype.kind in "fc":
+            return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+        return bool(np.array_equal(a, b))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equivalent(x, y, rtol, atol) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_equivalent(a[k], b[k], rtol, atol) for k in a)
+    if isinstance(a, float):
+        return (a != a and b != b) or abs(a - b) <= atol + rtol * abs(b)
+    return bool(a == b)
+
+
 def _clean_error(e: Any) -> dict[str, Any]:
     if not isinstance(e, dict):
         return {}
@@ -193,6 +222,70 @@ class Judge:
         self.verdicts: dict[tuple[int, str], CaseResult] = {}
 
     CACHE_LIMIT = 50_000
+    MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are
+    #                 not run (each costs a fresh runner)
+
+    def reply(self, fn: Callable[..., Any], name: str, payload: Any, label: str,
+              invoker: Callable[[str], Callable[..., Any]] | None = None,
+              case: int | None = None) -> dict[str, Any]:
+        """``fn``'s answer to a callback, as a ``reply`` message.
+
+        The reference and the grader's callables are deterministic: the same arguments
+        get the same reply, so replies are kept (per case for the grader's callables,
+        ``case``).  Arguments that hold a student callable are never kept (its results
+        are the student's).
+        """
+        key = None
+        text = json.dumps(payload, separators=(",", ":"))
+        if '"__callable__"' not in text:
+            key = (name, text) if case is None else (case, name, text)
+            hit = self.replies.get(key)
+            if hit is not None:
+                return hit
+        dec = wire.Decoder(on_callable=invoker, allow_dataframe=True)
+        try:
+            args, kwargs = dec.decode(payload)
+            value = fn(*args, **dict(kwargs))
+            reply = {"op": "reply", "value": wire.encode(value),
+                     "rng_states": [wire.generator_state(g) for g in dec.rngs]}
+            if key is not None:
+                self.remember(key, reply)
+            return reply
+        except (ChannelTimeout, ChannelClosed):
+            raise
+        except StudentCallableError as e:
+            return {"op": "reply", "error": str(e)}
+        except Exception as e:  # noqa: BLE001 - bad arguments from the student
+            return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
+                                            f"{type(e).__name__}: {str(e)[:300]}"}
+
+    def _own_valid(self, call: _Call, out: Outcome) -> str | None:
+        """None when every logged call of the submission's own helpers gave what the
+        reference gives on the same arguments (values of the same types and shapes,
+        equal to rtol 1e-9; the same generator states after), so the call ran as it
+        would have with substitutes; else the name of the first helper that did not."""
+        ref = self.assignment.reference
+        log = out.own
+        if not isinstance(log, list):
+            return call.own[0] if call.own else None
+        for entry in log:
+            if not isinstance(entry, dict) or str(entry.get("name")) not in call.own:
+                return call.own[0]
+            name = str(entry["name"])
+            if entry.get("raised") or "value" not in entry or ref is None:
+                return name
+            reply = self.reply(getattr(ref, name), name, entry.get("args"), name)
+            if "error" in reply or entry.get("rng_states", []) != reply["rng_states"]:
+                return name
+            if entry["value"] == reply["value"]:
+                continue
+            try:
+                same = _equivalent(wire.decode(entry["value"]), wire.decode(reply["value"]))
+            except Exception:  # noqa: BLE001 - the runner's data is untrusted
+                same = False
+            if not same:
+                return name
+        return None
 
     def remember(self, key: Any, reply: dict[str, Any]) -> None:
         if len(self.replies) >= self.CACHE_LIMIT:
@@ -236,54 +329,23 @@ class Judge:
         self.load_notes = []
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
         hidden = a.hidden() if a.full else []
-        session: Session | None = None
-        fatal: CaseResult | None = None
-        hung: set[str] = set()  # functions that timed out: their other cases are not run
+        run = _Run(source)
         results = []
         for item in items:
             cases = [pc for pc in a.public + hidden if pc.case.item == item.id]
             shares = _shares(item, cases, a)
-            case_results: list[CaseResult] = []
-            gave = False
+            done = self._run_item(run, item, cases)
+            case_results = []
             for pc in cases:
-                if fatal is None and session is None:
-                    session, fatal = self._open(source)
-                    gave = False
-                if session is not None and item.given and not gave:
-                    self._give(session, item)
-                    gave = True
-                if fatal is not None:
-                    cr = CaseResult(pc.case.name, pc.case.visibility, False, fatal.message,
-                                    status=fatal.status, details=fatal.details)
-                elif pc.case.func in hung:
-                    cr = CaseResult(pc.case.name, pc.case.visibility, False,
-                                    f"not run: {pc.case.func} already ran out of time on an "
-                                    "earlier case", status="timeout")
-                else:
-                    assert session is not None
-                    try:
-                        out = _Call(self, session, item, pc, self.time_scale).run()
-                        if out.status == "timeout":
-                            hung.add(pc.case.func)
-                        cr = out.cached or self.verdict(pc, out)
-                        if out.key is not None and out.cached is None:
-                            if len(self.verdicts) >= self.CACHE_LIMIT:
-                                self.verdicts.clear()
-                            self.verdicts[out.key] = dataclasses.replace(cr)
-                    except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
-                        session.kill()
-                        cr = CaseResult(pc.case.name, pc.case.visibility, False,
-                                        f"{pc.case.func} sent something the grader cannot "
-                                        f"judge ({type(e).__name__})", status="error")
-                    if not session.alive:  # timed out, died, or asked for a fresh runner
-                        session = None
+                cr = done[id(pc)]
                 cr.part = pc.case.part
                 cr.max_score = shares[id(pc)]
                 cr.score = cr.max_score if cr.passed else 0.0
                 case_results.append(cr)
+                run.passed[pc.case.func] = run.passed.get(pc.case.func, True) and cr.passed
             results.append(self._item_result(item, case_results))
-        if session is not None:
-            session.close()
+        if run.session is not None:
+            run.session.close()
         score = round(sum(r.score for r in results), 6)
         max_score = round(sum(r.max_score for r in results), 6)
         notes = list(source.notes) + [n for n in self.load_notes if n not in source.notes]
@@ -293,6 +355,102 @@ class Judge:
         return Result(assignment=a.name, version=a.version, submission=source.filename,
                       score=score, max_score=max_score, items=results,
                       mode="full" if a.full else "public", seed=a.seed, notes=notes)
+
+    def _own_helpers(self, run: "_Run", item: Item) -> tuple[str, ...]:
+        """Substitutes the submission's own versions may stand in for in ``item``: those
+        that passed every case of their own items in this run (checked call by call)."""
+        if not item.own_helpers or self.assignment.reference is None:
+            return ()
+        return tuple(s for s in item.substitutes if run.passed.get(s) is True)
+
+    def _run_item(self, run: "_Run", item: Item,
+                  cases: list[PreparedCase]) -> dict[int, CaseResult]:
+        """Every case of ``item``, as batches of calls to the runner; results by case id.
+
+        A batch that loses its runner (a timeout, a crash, a thread left running) goes
+        on in a fresh one with the calls it had not reached.  A call whose own-helper log
+        does not check out is run again with substitutes.
+        """
+        done: dict[int, CaseResult] = {}
+        own = self._own_helpers(run, item)
+        plain: set[int] = set()  # cases to run with substitutes only
+        todo = list(cases)
+        while todo:
+            if run.fatal is None and run.session is None:
+                run.session, run.fatal = self._open(run.source)
+                run.gave = ""
+            if run.fatal is not None:
+                for pc in todo:
+                    done[id(pc)] = CaseResult(pc.case.name, pc.case.visibility, False,
+                                              run.fatal.message, status=run.fatal.status,
+                                              details=run.fatal.details)
+                break
+            session = run.session
+            assert session is not None
+            if item.given and run.gave != item.id:
+                self._give(session, item)  # if that fails, the first call is charged
+                run.gave = item.id
+            batch = []
+            for pc in todo:
+                skip = self._skipped(run, pc)
+                if skip is not None:
+                    done[id(pc)] = skip
+                else:
+                    batch.append(_Call(self, session, item, pc, len(batch), self.time_scale,
+                                       () if id(pc) in plain else own))
+            todo = []
+            if not batch:
+                break
+            try:
+                session.send({"op": "calls", "calls": [c.request() for c in batch]})
+            except (ChannelClosed, ChannelTimeout, wire.WireError):
+                session.kill()
+            again: list[PreparedCase] = []
+            for k, call in enumerate(batch):
+                pc = call.pc
+                if not session.alive and k:  # the runner is gone: the rest go to a fresh one
+                    todo = [c.pc for c in batch[k:]]
+                    break
+                try:
+                    out = call.collect()
+                    if out.status == "timeout":
+                        run.hung.add(pc.case.func)
+                    elif out.status == "died":
+                        run.deaths[pc.case.func] = run.deaths.get(pc.case.func, 0) + 1
+                    if call.own and out.status not in ("timeout", "died"):
+                        bad = self._own_valid(call, out)
+                        if bad is not None:  # run it again as the contract says
+                            run.passed[bad] = False
+                            plain.add(id(pc))
+                            again.append(pc)
+                            continue
+                    cr = out.cached or self.verdict(pc, out)
+                    if out.key is not None and out.cached is None:
+                        if len(self.verdicts) >= self.CACHE_LIMIT:
+                            self.verdicts.clear()
+                        self.verdicts[out.key] = dataclasses.replace(cr)
+                except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
+                    session.kill()
+                    cr = CaseResult(pc.case.name, pc.case.visibility, False,
+                                    f"{pc.case.func} sent something the grader cannot "
+                                    f"judge ({type(e).__name__})", status="error")
+                done[id(pc)] = cr
+            if not session.alive:  # timed out, died, or asked for a fresh runner
+                run.session = None
+            todo = again + todo
+        return done
+
+    def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
+        func = pc.case.func
+        if func in run.hung:
+            return CaseResult(pc.case.name, pc.case.visibility, False,
+                              f"not run: {func} already ran out of time on an earlier case",
+                              status="timeout")
+        if run.deaths.get(func, 0) >= self.MAX_DEATHS:
+            return CaseResult(pc.case.name, pc.case.visibility, False,
+                              f"not run: {func} already ended its process on "
+                              f"{self.MAX_DEATHS} earlier cases", status="error")
+        return None
 
     def _give(self, session: Session, item: Item) -> None:
         try:

@@ -38,6 +38,8 @@ from .channel import Channel, ChannelClosed
 from .confine import confine, prepare, reach_by_descriptor
 
 OUTPUT_CAP = 64 * 1024
+LOG_CAP = 40_000  # wire nodes (about 85 bytes each) of own-helper calls logged per call;
+#                  past it the judge answers the rest, as substitutes
 TRACE_CAP = 4 * 1024
 
 
@@ -85,6 +87,9 @@ class Runner:
         self.cut_short = ""  # why the module stopped early at import (sys.exit)
         self.threads = _thread_count()
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
+        self.log: list[dict[str, Any]] | None = None  # the current call's own-helper calls
+        self.logged = 0  # their size, in wire nodes
+        self.depth = 0  # own helpers running now (only the outermost is logged)
 
     # ------------------------------------------------------------------ the loop
     def serve(self) -> None:
@@ -98,8 +103,8 @@ class Runner:
                 self._send(self._load(msg), msg)
             elif op == "given":
                 self._send(self._given(msg), msg)
-            elif op == "call":
-                self._send(self._call(msg), msg)
+            elif op == "calls":
+                self._calls(msg)
             elif op == "exit":
                 return
             else:
@@ -116,7 +121,7 @@ class Runner:
             raise
         except Exception as e:  # noqa: BLE001 - wire.WireError, ValueError (huge ints), ...
             self.ch.send({"op": reply.get("op", "error"), "status": "error",
-                          "nonce": request.get("nonce"),
+                          "nonce": request.get("nonce"), "index": reply.get("index"),
                           "error": {"type": "WireError", "line": None,
                                     "message": f"the reply cannot be sent: {str(e)[:300]}"}})
 
@@ -262,6 +267,77 @@ class Runner:
             return {"op": "invoked", "error": f"your function passed to the grader raised "
                                               f"{err['type']}: {err['message'][:300]}"}
 
+    def _calls(self, msg: dict[str, Any]) -> None:
+        """A batch of calls, run in order; each result is sent as soon as it is ready.
+
+        The judge sends an item's calls at once, so a call costs one message each way
+        (plus its callbacks) and no wait for the judge between calls.  A call that leaves
+        a thread running ends the batch (and the runner): the judge re-sends the rest to a
+        fresh runner.
+        """
+        calls = msg.get("calls")
+        if not isinstance(calls, list):
+            self._send({"op": "error", "message": "calls must be a list"}, msg)
+            return
+        for index, call in enumerate(calls):
+            reply = self._call(call if isinstance(call, dict) else {})
+            reply["index"] = index
+            self._send(reply, msg)
+            if self.finished:
+                return
+
+    def _own(self, name: str) -> Any:
+        """The submission's own ``name``, standing in for the judge's substitute.
+
+        Used only for functions that already passed every case of their own item: each
+        call runs on fresh copies of its arguments (as a substitute's would) and goes
+        into the call's log, (arguments, value, generator states after) as wire data,
+        which the judge checks against the reference.  The caller gets a fresh copy of
+        the value, as it would from the judge.  Calls made while one is running (a helper
+        of a helper) are not logged: a substitute would not have made them.  A call
+        that passes a callable goes to the judge as a substitute call does.
+        """
+        original = self.originals.get(name)
+        if not callable(original):
+            return self._proxy(name, True)
+        fallback = self._proxy(name, True)
+
+        def own(*args: Any, **kwargs: Any) -> Any:
+            if self.depth or self.log is None:
+                return original(*args, **kwargs)
+            enc = wire.Encoder(callable_name=self._register)
+            handles = len(self.handles)
+            payload = enc.encode([list(args), kwargs])
+            if len(self.handles) != handles or self.logged >= LOG_CAP:
+                return fallback(*args, **kwargs)
+            dec = wire.Decoder(allow_dataframe=True)
+            fresh_args, fresh_kwargs = dec.decode(payload)
+            entry: dict[str, Any] = {"name": name, "args": payload}
+            self.log.append(entry)
+            self.depth += 1
+            try:
+                value = original(*fresh_args, **dict(fresh_kwargs))
+            except BaseException:
+                entry["raised"] = True
+                raise
+            finally:
+                self.depth -= 1
+            out = wire.Encoder()
+            try:
+                entry["value"] = out.encode(value)
+            except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
+                entry["raised"] = True
+                return value
+            self.logged += enc.nodes + out.nodes
+            entry["rng_states"] = [wire.generator_state(g) for g in dec.rngs]
+            for g, st in zip(enc.rngs, entry["rng_states"]):
+                wire.set_generator_state(g, st)
+            return wire.Decoder(allow_dataframe=True).decode(entry["value"])
+
+        own.__name__ = name
+        own.__qualname__ = name
+        return own
+
     def _call(self, msg: dict[str, Any]) -> dict[str, Any]:
         mod = self.module
         name = str(msg["func"])
@@ -282,9 +358,13 @@ class Runner:
             return {"op": "result", "status": "error",
                     "error": {"type": "WireError", "line": None, "message": str(e)}}
         subs = [str(s) for s in msg.get("substitutes", [])]
-        saved = {s: mod.__dict__.get(s) for s in subs}
+        own = [str(s) for s in msg.get("own", []) if str(s) not in subs]
+        saved = {s: mod.__dict__.get(s) for s in subs + own}
         for s in subs:
             mod.__dict__[s] = self._proxy(s, True)
+        for s in own:
+            mod.__dict__[s] = self._own(s)
+        self.log, self.logged, self.depth = ([] if own else None), 0, 0
         out = CappedWriter()
         caught: list[str] = []
         status, error, value = "ok", None, None
@@ -313,6 +393,9 @@ class Runner:
                     mod.__dict__[s] = f
         reply: dict[str, Any] = {"op": "result", "status": status, "stdout": out.text(),
                                  "warnings": caught}
+        if self.log is not None:
+            reply["own"] = self.log
+            self.log = None
         if error is not None:
             reply["error"] = error
         if status == "ok":

@@ -376,7 +376,8 @@ class Session:
         self.pidns = pidns            # pid is in the sandbox's namespace: only killer may use it
         self.memory_limit = memory_limit  # bytes; > 0: watch the runner's memory from here
         self.death = ""               # why the judge killed it, when it did
-        self.pending: dict[str, int] = {}  # reply op -> nonce of the request it answers
+        self.pending: dict[str, list[int]] = {}  # reply op -> [nonce of the request it
+        #                                              answers, replies still to come]
 
 
     def send(self, message: dict[str, Any]) -> None:
@@ -390,7 +391,8 @@ class Session:
         reply = _REPLY_TO.get(str(message.get("op")))
         if reply is not None:
             nonce = secrets.randbits(52)
-            self.pending[reply] = nonce
+            calls = message.get("calls")
+            self.pending[reply] = [nonce, len(calls) if isinstance(calls, list) else 1]
             message = {**message, "nonce": nonce}
         sock = self.channel.sock
         try:
@@ -421,9 +423,12 @@ class Session:
                                      f"({type(e).__name__})") from None
             op = msg.get("op")
             if op in _REPLIES:
-                if op not in self.pending or msg.get("nonce") != self.pending[op]:
+                pending = self.pending.get(op)
+                if pending is None or msg.get("nonce") != pending[0]:
                     continue  # unasked for, or not for this request
-                del self.pending[op]
+                pending[1] -= 1
+                if pending[1] <= 0:
+                    del self.pending[op]
             msg = _sanitize(msg)
             if msg.get("restart"):
                 self.kill()
@@ -476,7 +481,7 @@ class Session:
         self.kill()
 
 
-_REPLY_TO = {"load": "loaded", "given": "given", "call": "result", "invoke": "invoked"}
+_REPLY_TO = {"load": "loaded", "given": "given", "calls": "result", "invoke": "invoked"}
 _REPLIES = frozenset(_REPLY_TO.values())
 _STATUSES = {"loaded": ("ok", "syntax", "error"), "given": ("ok", "error"),
              "result": ("ok", "missing", "undefined", "error")}

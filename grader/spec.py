@@ -41,17 +41,24 @@ class Item:
     substitutes: tuple[str, ...] = ()
     given: tuple[str, ...] = ()        # provided names put back before the item runs
     parts: dict[str, float] = field(default_factory=dict)  # part -> share of the points
+    # Where the submission's own version of a substitute passed all its cases, it may run
+    # in place of the judge's (each of its calls checked against the reference
+    # afterwards): one message instead of one per call.  False where the substitute is
+    # costly to run and cheap to answer from the judge's cache (a whole training run).
+    own_helpers: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "points": self.points,
                 "functions": list(self.functions), "substitutes": list(self.substitutes),
-                "given": list(self.given), "parts": dict(self.parts)}
+                "given": list(self.given), "parts": dict(self.parts),
+                "own_helpers": self.own_helpers}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Item":
         return cls(id=d["id"], title=d["title"], points=float(d["points"]),
                    functions=tuple(d["functions"]), substitutes=tuple(d.get("substitutes", ())),
-                   given=tuple(d.get("given", ())), parts=dict(d.get("parts", {})))
+                   given=tuple(d.get("given", ())), parts=dict(d.get("parts", {})),
+                   own_helpers=bool(d.get("own_helpers", True)))
 
 
 class Callback:

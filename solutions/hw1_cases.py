@@ -71,7 +71,8 @@ ITEMS = [
          given=("OPS",)),
     Item("neuron", "A single neuron on the Heart data", 4,
          ("heart_design", "train_neuron", "neuron_accuracy"),
-         substitutes=("fit_logistic", "predict_proba")),
+         substitutes=("fit_logistic", "predict_proba"),
+         own_helpers=False),  # fitting on the Heart data takes ms; the judge has it cached
     Item("perceptron", "Rosenblatt's perceptron", 2, ("perceptron",)),
     Item("mlp_forward", "MLP: initialisation and forward pass", 4, ("init_mlp", "mlp_forward"),
          substitutes=("sigmoid",)),

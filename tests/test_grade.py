@@ -108,6 +108,56 @@ def test_exit_inside_a_function_costs_that_item_only(grade_hw1, variant):
     assert items(r)["sgd"].status == "passed"  # sgd's minibatches is the grader's
 
 
+def test_a_function_that_keeps_ending_its_process_costs_two_restarts(grade_hw1, variant):
+    r = grade_hw1(variant("import os\ndef dxi3_dxi2(xi2):\n    os._exit(0)\n"),
+                  items=["elementary"])
+    cases = [c for c in items(r)["elementary"].cases if c.name.startswith("dxi3_dxi2")]
+    died = [c for c in cases if "died during the call" in c.message]
+    skipped = [c for c in cases if "already ended its process on 2 earlier cases" in c.message]
+    assert len(died) == 2 and len(skipped) == len(cases) - 2 > 0
+    others = [c for c in items(r)["elementary"].cases if not c.name.startswith("dxi3_dxi2")]
+    assert others and all(c.passed for c in others)  # the batch went on in fresh runners
+
+
+# A helper that passes every case of its own item but answers differently when called by
+# another graded function: the grader runs the submission's own helpers where they passed,
+# checks each of their calls against the reference, and runs a call again with the
+# reference's substitutes when one does not match, so the slip is still charged once.
+TWO_FACED = """
+import sys as _sys
+_ref_dxi4_dxi3 = dxi4_dxi3
+
+
+def dxi4_dxi3(xi3):
+    f = _sys._getframe(1)
+    while f is not None:
+        if f.f_code.co_name in ("forward_mode", "backward_mode", "loss_and_grad"):
+            return -_ref_dxi4_dxi3(xi3)
+        f = f.f_back
+    return _ref_dxi4_dxi3(xi3)
+"""
+
+
+def test_own_helpers_are_checked_against_the_reference(grade_hw1, variant):
+    r = grade_hw1(variant(TWO_FACED))
+    assert r.score == r.max_score == 100, lost(r)
+
+
+def test_helper_results_must_match_in_type_and_value():
+    import numpy as np
+
+    from grader.judge import _equivalent
+
+    a = np.array([1.0, 2.0])
+    assert _equivalent({"x": (a, 1.0)}, {"x": (a * (1 + 1e-12), 1.0)})
+    assert not _equivalent(a, a * (1 + 1e-6))
+    assert not _equivalent(a, [1.0, 2.0])  # a list where the reference gives an array
+    assert not _equivalent(a, a.astype(np.float32))
+    assert not _equivalent(a, a.reshape(2, 1))
+    assert not _equivalent({"x": 1.0, "y": 2.0}, {"y": 2.0, "x": 1.0})
+    assert _equivalent(float("nan"), float("nan"))
+
+
 def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
     nb = make_notebook(REFERENCE.read_text(encoding="utf-8"), name="hw1")
     nb.cells.insert(2, nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"))
