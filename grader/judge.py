@@ -390,7 +390,7 @@ class Judge:
             if item.given and run.gave != item.id:
                 self._give(session, item)  # if that fails, the first call is charged
                 run.gave = item.id
-            batch = []
+            batch: list[_Call] = []
             for pc in todo:
                 skip = self._skipped(run, pc)
                 if skip is not None:
