@@ -9,7 +9,6 @@ the judge in turn may call student callables that were passed to a substitute.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,7 +39,7 @@ class Outcome:
     stdout: str = ""
     warnings: list[str] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
-    key: tuple[int, str] | None = None      # (case, returned value as JSON) for the cache
+    key: tuple[Any, ...] | None = None      # (case, returned value as JSON, recorded calls)
     cached: CaseResult | None = None        # the verdict on this very value, seen before
     own: Any = None                         # the log of the submission's own helpers' calls
 
@@ -98,15 +97,16 @@ class _Call:
                       own=msg.get("own"))
         if status == "ok":
             c = self.pc.case
-            if not c.record and not (c.no_warnings and out.warnings):
-                # the same returned value always gets the same verdict
-                out.key = (id(self.pc), json.dumps(msg.get("value"), separators=(",", ":")))
+            if not (c.no_warnings and out.warnings):
+                # the same returned value (and recorded calls) always gets the same verdict
+                out.key = (id(self.pc), str(msg.get("value")),
+                           *(p for n, p in self.calls if n in c.record))
                 cached = self.judge.verdicts.get(out.key)
                 if cached is not None:
                     out.cached = dataclasses.replace(cached)
                     return out
             try:
-                out.value = wire.Decoder().decode(msg.get("value"))
+                out.value = wire.Decoder().decode(wire.loads(msg.get("value")))
             except Exception as e:  # noqa: BLE001 - the runner's data is untrusted
                 out.status, out.error = "error", {"type": "WireError", "message":
                                                   f"the returned value cannot be read: {e}"}
@@ -126,6 +126,8 @@ class _Call:
     def _answer(self, msg: dict[str, Any]) -> dict[str, Any]:
         name = str(msg.get("name"))
         payload = msg.get("args")
+        if not isinstance(payload, str):
+            return {"op": "reply", "error": "malformed callback"}
         ref = self.judge.assignment.reference
         if name in self.item.substitutes and name != self.pc.case.func:
             if ref is None or not callable(getattr(ref, name, None)):
@@ -142,16 +144,19 @@ class _Call:
                                     self._invoker, case=id(self.pc))
         return {"op": "reply", "error": f"unknown callable {name!r}"}
 
-    def _from_tape(self, name: str, payload: Any) -> dict[str, Any]:
+    def _from_tape(self, name: str, payload: str) -> dict[str, Any]:
+        exact = self.judge.tape_index(self.pc).get((name, payload))
+        if exact is not None:
+            return {"op": "reply", "value": exact}
         try:
-            args = wire.decode(payload)
+            args = wire.decode(wire.loads(payload))
         except wire.WireError as e:
             return {"op": "reply", "error": str(e)}
         for entry in self.pc.tape:
             if entry["name"] != name:
                 continue
             if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
-                return {"op": "reply", "value": entry["value"]}
+                return {"op": "reply", "value": wire.dumps(entry["value"])}
         return {"op": "reply", "error": f"{name} was called with arguments the reference never "
                 "passes: your path has left the expected one by this call"}
 
@@ -219,34 +224,46 @@ class Judge:
         # replies of the reference to substitute calls, and verdicts on returned values,
         # kept across submissions: a batch of correct submissions mostly repeats them
         self.replies: dict[Any, dict[str, Any]] = {}
-        self.verdicts: dict[tuple[int, str], CaseResult] = {}
+        self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
+        self._tapes: dict[int, dict[tuple[str, str], str]] = {}
+
+    def tape_index(self, pc: PreparedCase) -> dict[tuple[str, str], str]:
+        """(name, arguments' JSON text) -> the value's JSON text, for a case's tape: the
+        arguments the reference passed match exactly, without a scan."""
+        index = self._tapes.get(id(pc))
+        if index is None:
+            index = {}
+            for entry in pc.tape:
+                index.setdefault((str(entry["name"]), wire.dumps(entry["args"])),
+                                 wire.dumps(entry["value"]))
+            self._tapes[id(pc)] = index
+        return index
 
     CACHE_LIMIT = 50_000
     MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are
     #                 not run (each costs a fresh runner)
 
-    def reply(self, fn: Callable[..., Any], name: str, payload: Any, label: str,
+    def reply(self, fn: Callable[..., Any], name: str, payload: str, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
               case: int | None = None) -> dict[str, Any]:
         """``fn``'s answer to a callback, as a ``reply`` message.
 
         The reference and the grader's callables are deterministic: the same arguments
         get the same reply, so replies are kept (per case for the grader's callables,
-        ``case``).  Arguments that hold a student callable are never kept (its results
-        are the student's).
+        ``case``), keyed by the arguments' JSON text.  Arguments that hold a student
+        callable are never kept (its results are the student's).
         """
         key = None
-        text = json.dumps(payload, separators=(",", ":"))
-        if '"__callable__"' not in text:
-            key = (name, text) if case is None else (case, name, text)
+        if '"__callable__"' not in payload:
+            key = (name, payload) if case is None else (case, name, payload)
             hit = self.replies.get(key)
             if hit is not None:
                 return hit
         dec = wire.Decoder(on_callable=invoker, allow_dataframe=True)
         try:
-            args, kwargs = dec.decode(payload)
+            args, kwargs = dec.decode(wire.loads(payload))
             value = fn(*args, **dict(kwargs))
-            reply = {"op": "reply", "value": wire.encode(value),
+            reply = {"op": "reply", "value": wire.dumps(wire.encode(value)),
                      "rng_states": [wire.generator_state(g) for g in dec.rngs]}
             if key is not None:
                 self.remember(key, reply)
@@ -274,13 +291,16 @@ class Judge:
             name = str(entry["name"])
             if entry.get("raised") or "value" not in entry or ref is None:
                 return name
-            reply = self.reply(getattr(ref, name), name, entry.get("args"), name)
+            if not isinstance(entry.get("args"), str):
+                return name
+            reply = self.reply(getattr(ref, name), name, entry["args"], name)
             if "error" in reply or entry.get("rng_states", []) != reply["rng_states"]:
                 return name
             if entry["value"] == reply["value"]:
                 continue
             try:
-                same = _equivalent(wire.decode(entry["value"]), wire.decode(reply["value"]))
+                same = _equivalent(wire.decode(wire.loads(entry["value"])),
+                                   wire.decode(wire.loads(reply["value"])))
             except Exception:  # noqa: BLE001 - the runner's data is untrusted
                 same = False
             if not same:
@@ -521,7 +541,7 @@ class Judge:
                 self._diagnose(m, got, exp, pc)
                 return self._mismatch(pc, m, got, exp)
         for rec_name in c.record:
-            got_calls = [wire.decode(p) for n, p in out.calls if n == rec_name]
+            got_calls = [wire.decode(wire.loads(p)) for n, p in out.calls if n == rec_name]
             exp_calls = [wire.decode(p) for p in (pc.expected_calls or {}).get(rec_name, [])]
             m = compare(got_calls, exp_calls, c.rtol, c.atol)
             if m is not None:

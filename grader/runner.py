@@ -18,6 +18,7 @@ submission leaves there reaches the next.
 
 from __future__ import annotations
 
+import gc
 import io
 import linecache
 import os
@@ -223,7 +224,7 @@ class Runner:
         def proxy(*args: Any, **kwargs: Any) -> Any:
             enc = wire.Encoder(callable_name=self._register)
             payload = enc.encode([list(args), kwargs])
-            ch.send({"op": "callback", "name": name, "args": payload})
+            ch.send({"op": "callback", "name": name, "args": wire.dumps(payload)})
             while True:
                 reply = ch.recv()
                 if reply.get("op") != "invoke":
@@ -237,7 +238,7 @@ class Runner:
                 raise GraderCallbackError(str(reply["error"]))
             for g, st in zip(enc.rngs, reply.get("rng_states", [])):
                 wire.set_generator_state(g, st)
-            return wire.Decoder(allow_dataframe=True).decode(reply.get("value"))
+            return wire.Decoder(allow_dataframe=True).decode(wire.loads(reply.get("value")))
 
         proxy.__name__ = name
         proxy.__qualname__ = name
@@ -310,13 +311,13 @@ class Runner:
             payload = enc.encode([list(args), kwargs])
             if len(self.handles) != handles or self.logged >= LOG_CAP:
                 return fallback(*args, **kwargs)
-            dec = wire.Decoder(allow_dataframe=True)
-            fresh_args, fresh_kwargs = dec.decode(payload)
-            entry: dict[str, Any] = {"name": name, "args": payload}
+            rngs: list[tuple[Any, Any]] = []
+            fresh_args, fresh_kwargs = wire.fresh((list(args), kwargs), rngs)
+            entry: dict[str, Any] = {"name": name, "args": wire.dumps(payload)}
             self.log.append(entry)
             self.depth += 1
             try:
-                value = original(*fresh_args, **dict(fresh_kwargs))
+                value = original(*fresh_args, **fresh_kwargs)
             except BaseException:
                 entry["raised"] = True
                 raise
@@ -324,15 +325,15 @@ class Runner:
                 self.depth -= 1
             out = wire.Encoder()
             try:
-                entry["value"] = out.encode(value)
+                entry["value"] = wire.dumps(out.encode(value))
             except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
                 entry["raised"] = True
                 return value
             self.logged += enc.nodes + out.nodes
-            entry["rng_states"] = [wire.generator_state(g) for g in dec.rngs]
-            for g, st in zip(enc.rngs, entry["rng_states"]):
-                wire.set_generator_state(g, st)
-            return wire.Decoder(allow_dataframe=True).decode(entry["value"])
+            entry["rng_states"] = [wire.generator_state(copy) for _, copy in rngs]
+            for original_rng, copy in rngs:
+                original_rng.bit_generator.state = copy.bit_generator.state
+            return wire.fresh(value)
 
         own.__name__ = name
         own.__qualname__ = name
@@ -400,7 +401,7 @@ class Runner:
             reply["error"] = error
         if status == "ok":
             try:
-                reply["value"] = wire.Encoder().encode(value)
+                reply["value"] = wire.dumps(wire.Encoder().encode(value))
             except BaseException as e:  # noqa: BLE001 - a returned object's own code failed
                 reply["status"] = "error"
                 reply["error"] = {"type": "WireError", "line": None,
@@ -596,6 +597,11 @@ def zygote(fd: int, opts: dict[str, Any]) -> None:
         except Exception:  # noqa: BLE001, S110 - the runner reports it if it matters
             pass
     prepare()
+    # What the fork server holds now is shared with every runner, copy-on-write: frozen,
+    # the garbage collector never walks it (a walk writes to every object, and so copies
+    # every page, in each runner).
+    gc.collect()
+    gc.freeze()
     control = socket.socket(fileno=fd)
     ch = Channel(control)
     me = os.getpid()

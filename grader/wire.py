@@ -13,12 +13,15 @@ is a one-key object with a tag:
 - ``{"__opaque__": "type name"}``: something that is not data (a function, a custom object).
 
 Messages are length-prefixed frames.  Both ends cap what they read, so a hostile
-submission can neither make the judge run code nor make it read without bound.
+submission can neither make the judge run code nor make it read without bound.  Inside a
+message, values (arguments, returned values) travel as JSON *text* (:func:`dumps`): the
+judge keys its caches on that text and parses it only when it must look inside.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import math
 from typing import Any, Callable
 
@@ -30,8 +33,6 @@ from .frames import MAX_FRAME, WireError, pack, parse, unpack_header  # noqa: F4
 MAX_NODES = 2_000_000  # JSON nodes in one value
 MAX_DEPTH = 64  # nesting of lists/dicts in one value
 NUMERIC_KINDS = "biufc"
-
-
 
 
 class Opaque:
@@ -190,6 +191,49 @@ def _state_from_json(state: Any) -> Any:
 
 def encode(v: Any) -> Any:
     return Encoder().encode(v)
+
+
+def dumps(tree: Any) -> str:
+    """A JSON tree as compact text: the form values take inside messages."""
+    return json.dumps(tree, separators=(",", ":"), allow_nan=True)
+
+
+def loads(text: Any) -> Any:
+    """The JSON tree of a value's text; anything malformed is a :class:`WireError`."""
+    if not isinstance(text, str):
+        raise WireError("malformed value (not JSON text)")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise WireError(f"malformed value: {str(e)[:100]}") from None
+
+
+def fresh(v: Any, rngs: list[tuple[np.random.Generator, np.random.Generator]] | None = None,
+          depth: int = 0) -> Any:
+    """A copy of ``v`` equal to ``Decoder().decode(encode(v))``, without the round trip.
+
+    Plain values, numeric little-endian arrays, lists, tuples, dicts and generators are
+    copied directly (each generator as a new one in the same state; ``rngs`` collects
+    (original, copy) pairs); anything else goes through the wire format itself.
+    """
+    t = type(v)
+    if t is float or t is int or t is str or t is bool or v is None:
+        return v
+    if t is np.ndarray and v.dtype.str in _DTYPES and v.dtype.kind in NUMERIC_KINDS:
+        return v.copy(order="C")
+    if depth < MAX_DEPTH:
+        if t is list:
+            return [fresh(x, rngs, depth + 1) for x in v]
+        if t is tuple:
+            return tuple(fresh(x, rngs, depth + 1) for x in v)
+        if t is dict and all(type(k) is str for k in v):
+            return {k: fresh(x, rngs, depth + 1) for k, x in v.items()}
+        if t is np.random.Generator:
+            copy = make_generator(generator_state(v))
+            if rngs is not None:
+                rngs.append((v, copy))
+            return copy
+    return Decoder().decode(encode(v))
 
 
 # --------------------------------------------------------------------------- decoding
