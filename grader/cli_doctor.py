@@ -116,7 +116,7 @@ def run_probe(server: Any, course: Path) -> dict[str, Any]:
         reply = session.recv(time.monotonic() + 30)
         if reply.get("status") != "ok":
             return {"error": str(reply.get("error"))[:300]}
-        facts = wire.decode(wire.loads(reply.get("value")))
+        facts = wire.decode(wire.unpack_value(reply.get("value")))
         return facts if isinstance(facts, dict) else {"error": "the probe sent no report"}
     finally:
         session.close()

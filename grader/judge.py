@@ -69,7 +69,8 @@ class _Call:
 
     def request(self) -> dict[str, Any]:
         c = self.pc.case
-        req = {"func": c.func, "args": self.pc.args, "kwargs": self.pc.kwargs,
+        args, kwargs = self.judge.sendable(self.pc)
+        req = {"func": c.func, "args": args, "kwargs": kwargs,
                "substitutes": [s for s in self.item.substitutes
                                if s != c.func and s not in self.own]}
         if self.own:
@@ -99,14 +100,14 @@ class _Call:
             c = self.pc.case
             if not (c.no_warnings and out.warnings):
                 # the same returned value (and recorded calls) always gets the same verdict
-                out.key = (id(self.pc), str(msg.get("value")),
+                out.key = (id(self.pc), msg.get("value"),
                            *(p for n, p in self.calls if n in c.record))
                 cached = self.judge.verdicts.get(out.key)
                 if cached is not None:
                     out.cached = dataclasses.replace(cached)
                     return out
             try:
-                out.value = wire.Decoder().decode(wire.loads(msg.get("value")))
+                out.value = wire.Decoder().decode(wire.unpack_value(msg.get("value")))
             except Exception as e:  # noqa: BLE001 - the runner's data is untrusted
                 out.status, out.error = "error", {"type": "WireError", "message":
                                                   f"the returned value cannot be read: {e}"}
@@ -126,7 +127,7 @@ class _Call:
     def _answer(self, msg: dict[str, Any]) -> dict[str, Any]:
         name = str(msg.get("name"))
         payload = msg.get("args")
-        if not isinstance(payload, str):
+        if not isinstance(payload, bytes):
             return {"op": "reply", "error": "malformed callback"}
         ref = self.judge.assignment.reference
         if name in self.item.substitutes and name != self.pc.case.func:
@@ -144,19 +145,19 @@ class _Call:
                                     self._invoker, case=id(self.pc))
         return {"op": "reply", "error": f"unknown callable {name!r}"}
 
-    def _from_tape(self, name: str, payload: str) -> dict[str, Any]:
+    def _from_tape(self, name: str, payload: bytes) -> dict[str, Any]:
         exact = self.judge.tape_index(self.pc).get((name, payload))
         if exact is not None:
             return {"op": "reply", "value": exact}
         try:
-            args = wire.decode(wire.loads(payload))
+            args = wire.decode(wire.unpack_value(payload))
         except wire.WireError as e:
             return {"op": "reply", "error": str(e)}
         for entry in self.pc.tape:
             if entry["name"] != name:
                 continue
             if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
-                return {"op": "reply", "value": wire.dumps(entry["value"])}
+                return {"op": "reply", "value": wire.pack_value(entry["value"])}
         return {"op": "reply", "error": f"{name} was called with arguments the reference never "
                 "passes: your path has left the expected one by this call"}
 
@@ -225,17 +226,32 @@ class Judge:
         # kept across submissions: a batch of correct submissions mostly repeats them
         self.replies: dict[Any, dict[str, Any]] = {}
         self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
-        self._tapes: dict[int, dict[tuple[str, str], str]] = {}
+        self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
+        self._sendable: dict[int, tuple[Any, Any]] = {}
 
-    def tape_index(self, pc: PreparedCase) -> dict[tuple[str, str], str]:
-        """(name, arguments' JSON text) -> the value's JSON text, for a case's tape: the
-        arguments the reference passed match exactly, without a scan."""
+    def sendable(self, pc: PreparedCase) -> tuple[Any, Any]:
+        """A case's arguments as messages carry them (arrays as bytes, big integers
+        tagged), converted once from the prepared form (base64 text, as in JSON files)."""
+        got = self._sendable.get(id(pc))
+        if got is None:
+            def convert(tree: Any) -> Any:
+                value = wire.Decoder(allow_dataframe=True).decode(tree)
+                return wire.Encoder(dataframes=True).encode(value)
+
+            got = self._sendable[id(pc)] = (convert(pc.args), convert(pc.kwargs))
+        return got
+
+    def tape_index(self, pc: PreparedCase) -> dict[tuple[str, bytes], bytes]:
+        """(name, packed arguments) -> the packed value, for a case's tape, packed as the
+        runner packs them: the arguments the reference passed match exactly, without a
+        scan."""
         index = self._tapes.get(id(pc))
         if index is None:
             index = {}
             for entry in pc.tape:
-                index.setdefault((str(entry["name"]), wire.dumps(entry["args"])),
-                                 wire.dumps(entry["value"]))
+                args = wire.pack_value(wire.encode(wire.decode(entry["args"])))
+                index.setdefault((str(entry["name"]), args),
+                                 wire.pack_value(wire.encode(wire.decode(entry["value"]))))
             self._tapes[id(pc)] = index
         return index
 
@@ -243,7 +259,7 @@ class Judge:
     MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are
     #                 not run (each costs a fresh runner)
 
-    def reply(self, fn: Callable[..., Any], name: str, payload: str, label: str,
+    def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
               case: int | None = None) -> dict[str, Any]:
         """``fn``'s answer to a callback, as a ``reply`` message.
@@ -254,16 +270,16 @@ class Judge:
         callable are never kept (its results are the student's).
         """
         key = None
-        if '"__callable__"' not in payload:
+        if b"__callable__" not in payload:
             key = (name, payload) if case is None else (case, name, payload)
             hit = self.replies.get(key)
             if hit is not None:
                 return hit
         dec = wire.Decoder(on_callable=invoker, allow_dataframe=True)
         try:
-            args, kwargs = dec.decode(wire.loads(payload))
+            args, kwargs = dec.decode(wire.unpack_value(payload))
             value = fn(*args, **dict(kwargs))
-            reply = {"op": "reply", "value": wire.dumps(wire.encode(value)),
+            reply = {"op": "reply", "value": wire.pack_value(wire.encode(value)),
                      "rng_states": [wire.generator_state(g) for g in dec.rngs]}
             if key is not None:
                 self.remember(key, reply)
@@ -291,7 +307,7 @@ class Judge:
             name = str(entry["name"])
             if entry.get("raised") or "value" not in entry or ref is None:
                 return name
-            if not isinstance(entry.get("args"), str):
+            if not isinstance(entry.get("args"), bytes):
                 return name
             reply = self.reply(getattr(ref, name), name, entry["args"], name)
             if "error" in reply or entry.get("rng_states", []) != reply["rng_states"]:
@@ -299,8 +315,8 @@ class Judge:
             if entry["value"] == reply["value"]:
                 continue
             try:
-                same = _equivalent(wire.decode(wire.loads(entry["value"])),
-                                   wire.decode(wire.loads(reply["value"])))
+                same = _equivalent(wire.decode(wire.unpack_value(entry["value"])),
+                                   wire.decode(wire.unpack_value(reply["value"])))
             except Exception:  # noqa: BLE001 - the runner's data is untrusted
                 same = False
             if not same:
@@ -541,7 +557,7 @@ class Judge:
                 self._diagnose(m, got, exp, pc)
                 return self._mismatch(pc, m, got, exp)
         for rec_name in c.record:
-            got_calls = [wire.decode(wire.loads(p)) for n, p in out.calls if n == rec_name]
+            got_calls = [wire.decode(wire.unpack_value(p)) for n, p in out.calls if n == rec_name]
             exp_calls = [wire.decode(p) for p in (pc.expected_calls or {}).get(rec_name, [])]
             m = compare(got_calls, exp_calls, c.rtol, c.atol)
             if m is not None:

@@ -21,7 +21,7 @@ from .spec import Callback, Case, Item, PreparedCase
 
 def _encoder() -> wire.Encoder:
     return wire.Encoder(callable_name=lambda v: v.name if isinstance(v, Callback) else None,
-                        dataframes=True)
+                        dataframes=True, binary=False)
 
 
 def decode_inputs(pc_args: Any, pc_kwargs: Any,
@@ -43,10 +43,10 @@ class Recorder:
             raise AuthoringError(f"no function given for the callable {name!r}")
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
-            enc = wire.Encoder()
-            rec = enc.encode([list(args), kwargs])
+            rec = wire.encode([list(args), kwargs], binary=False)
             value = fn(*args, **kwargs)
-            self.calls.append({"name": name, "args": rec, "value": wire.encode(value)})
+            self.calls.append({"name": name, "args": rec,
+                               "value": wire.encode(value, binary=False)})
             return value
 
         return recorded
@@ -76,13 +76,13 @@ def prepare_case(case: Case, reference: types.ModuleType, items: dict[str, Item]
         except Exception as e:  # noqa: BLE001
             raise AuthoringError(f"case {case.name!r}: the reference raised "
                                  f"{type(e).__name__}: {e}") from None
-        expected = wire.encode(value)
+        expected = wire.encode(value, binary=False)
     alternatives = []
     for message, slip in case.slips.items():
         args, kwargs = decode_inputs(args_json, kwargs_json, Recorder(callables).wrap)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a slip may well overflow: that is its point
-            wrong = wire.encode(slip(*args, **kwargs))
+            wrong = wire.encode(slip(*args, **kwargs), binary=False)
         if wrong != expected:  # a slip that gives the right answer here tells nothing
             alternatives.append((message, wrong))
     return PreparedCase(case=case, args=args_json, kwargs=kwargs_json, expected=expected,

@@ -224,7 +224,7 @@ class Runner:
         def proxy(*args: Any, **kwargs: Any) -> Any:
             enc = wire.Encoder(callable_name=self._register)
             payload = enc.encode([list(args), kwargs])
-            ch.send({"op": "callback", "name": name, "args": wire.dumps(payload)})
+            ch.send({"op": "callback", "name": name, "args": wire.pack_value(payload)})
             while True:
                 reply = ch.recv()
                 if reply.get("op") != "invoke":
@@ -238,7 +238,7 @@ class Runner:
                 raise GraderCallbackError(str(reply["error"]))
             for g, st in zip(enc.rngs, reply.get("rng_states", [])):
                 wire.set_generator_state(g, st)
-            return wire.Decoder(allow_dataframe=True).decode(wire.loads(reply.get("value")))
+            return wire.Decoder(allow_dataframe=True).decode(wire.unpack_value(reply.get("value")))
 
         proxy.__name__ = name
         proxy.__qualname__ = name
@@ -313,7 +313,7 @@ class Runner:
                 return fallback(*args, **kwargs)
             rngs: list[tuple[Any, Any]] = []
             fresh_args, fresh_kwargs = wire.fresh((list(args), kwargs), rngs)
-            entry: dict[str, Any] = {"name": name, "args": wire.dumps(payload)}
+            entry: dict[str, Any] = {"name": name, "args": wire.pack_value(payload)}
             self.log.append(entry)
             self.depth += 1
             try:
@@ -325,7 +325,7 @@ class Runner:
                 self.depth -= 1
             out = wire.Encoder()
             try:
-                entry["value"] = wire.dumps(out.encode(value))
+                entry["value"] = wire.pack_value(out.encode(value))
             except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
                 entry["raised"] = True
                 return value
@@ -401,7 +401,7 @@ class Runner:
             reply["error"] = error
         if status == "ok":
             try:
-                reply["value"] = wire.dumps(wire.Encoder().encode(value))
+                reply["value"] = wire.pack_value(wire.Encoder().encode(value))
             except BaseException as e:  # noqa: BLE001 - a returned object's own code failed
                 reply["status"] = "error"
                 reply["error"] = {"type": "WireError", "line": None,

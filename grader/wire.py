@@ -1,38 +1,41 @@
-"""The wire format between judge and runner: JSON plus numpy arrays, never pickle.
+"""The wire format between judge and runner: plain data plus numpy arrays, never pickle.
 
-A value travels as a JSON tree.  Plain JSON types stand for themselves; everything else
-is a one-key object with a tag:
+A value travels as a tree of plain data.  Numbers, strings, None and lists stand for
+themselves; everything else is a one-key map with a tag:
 
-- ``{"__nd__": [dtype, shape, base64]}``: a numeric ndarray (or numpy scalar, as a 0-d
-  array) as its raw bytes.  Only numeric dtypes are accepted and the byte count must
-  match the shape: nothing in an array can run code (there is no pickle anywhere);
+- ``{"__nd__": [dtype, shape, data]}``: a numeric ndarray (or numpy scalar, as a 0-d
+  array) as its raw bytes: ``bytes`` in messages (MessagePack), base64 text in JSON files
+  (the public cases).  Only numeric dtypes are accepted and the byte count must match the
+  shape: nothing in an array can run code (there is no pickle anywhere);
 - ``{"__tuple__": [...]}``, ``{"__dict__": [[key, value], ...]}``: tuples and dicts (any key);
+- ``{"__int__": "digits"}``: an integer beyond 64 bits (MessagePack's range);
 - ``{"__rng__": state}``: a ``numpy.random.Generator``, as its bit generator's plain state;
 - ``{"__callable__": name}``: a callable that lives on the other side of the channel;
 - ``{"__df__": {"columns": [...], "data": [...]}}``: a pandas DataFrame (judge to runner);
 - ``{"__opaque__": "type name"}``: something that is not data (a function, a custom object).
 
-Messages are length-prefixed frames.  Both ends cap what they read, so a hostile
-submission can neither make the judge run code nor make it read without bound.  Inside a
-message, values (arguments, returned values) travel as JSON *text* (:func:`dumps`): the
-judge keys its caches on that text and parses it only when it must look inside.
+Messages are length-prefixed MessagePack frames (:mod:`grader.frames`).  Both ends cap
+what they read, so a hostile submission can neither make the judge run code nor make it
+read without bound.  Inside a message, values (arguments, returned values) travel packed
+on their own (:func:`pack_value`): the judge keys its caches on those bytes and unpacks
+them only when it must look inside.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import math
 from typing import Any, Callable
 
 import numpy as np
 
 # framing lives in grader.frames (no numpy there, so a fork server starts before numpy loads)
-from .frames import MAX_FRAME, WireError, pack, parse, unpack_header  # noqa: F401
+from .frames import MAX_FRAME, WireError, pack, packb, parse, unpack_header, unpackb  # noqa: F401
 
 MAX_NODES = 2_000_000  # JSON nodes in one value
 MAX_DEPTH = 64  # nesting of lists/dicts in one value
 NUMERIC_KINDS = "biufc"
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what MessagePack carries as an integer
 
 
 class Opaque:
@@ -83,8 +86,9 @@ class Encoder:
     """
 
     def __init__(self, callable_name: Callable[[Any], str | None] | None = None,
-                 dataframes: bool = False) -> None:
+                 dataframes: bool = False, binary: bool = True) -> None:
         self.dataframes = dataframes  # keep DataFrames as such (else: as numeric arrays)
+        self.binary = binary  # array data as bytes (messages), else base64 text (JSON files)
         self.nodes = 0
         self.rngs: list[np.random.Generator] = []
         self._callable_name = callable_name
@@ -94,8 +98,10 @@ class Encoder:
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise WireError("the value is too large or too deeply nested to send")
         t = type(v)
-        if t is float or t is int or t is str or t is bool or v is None:
+        if t is float or t is str or t is bool or v is None:
             return v
+        if t is int:
+            return v if _INT_MIN <= v <= _INT_MAX else {"__int__": str(v)}
         if t is np.ndarray:
             return self._array(v)
         if isinstance(v, str):
@@ -107,7 +113,7 @@ class Encoder:
         if isinstance(v, bool):
             return bool(v)
         if isinstance(v, int):
-            return int(v)
+            return self.encode(int(v), depth)
         if isinstance(v, float):
             return float(v)
         if isinstance(v, str):
@@ -147,6 +153,10 @@ class Encoder:
         self.nodes += a.size // 8
         if self.nodes > MAX_NODES * 8:
             raise WireError("the array is too large to send")
+        if self.binary:
+            if a.dtype.byteorder == ">" or not a.flags.c_contiguous:
+                a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).reshape(a.shape)
+            return {"__nd__": [a.dtype.str, list(a.shape), a.tobytes()]}
         return {"__nd__": _array_b64(a)}
 
     def _pandas(self, v: Any, depth: int) -> Any:
@@ -176,8 +186,9 @@ def _jsonable_state(state: Any) -> Any:
         return {str(k): _jsonable_state(x) for k, x in state.items()}
     if isinstance(state, np.ndarray):
         return {"__nd__": _array_b64(state)}
-    if isinstance(state, (np.integer,)):
-        return int(state)
+    if isinstance(state, (int, np.integer)) and not isinstance(state, bool):
+        n = int(state)
+        return n if _INT_MIN <= n <= _INT_MAX else {"__int__": str(n)}
     return state
 
 
@@ -185,27 +196,33 @@ def _state_from_json(state: Any) -> Any:
     if isinstance(state, dict):
         if set(state) == {"__nd__"}:
             return _load_array(state["__nd__"])
+        if set(state) == {"__int__"}:
+            return _big_int(state["__int__"])
         return {k: _state_from_json(x) for k, x in state.items()}
     return state
 
 
-def encode(v: Any) -> Any:
-    return Encoder().encode(v)
-
-
-def dumps(tree: Any) -> str:
-    """A JSON tree as compact text: the form values take inside messages."""
-    return json.dumps(tree, separators=(",", ":"), allow_nan=True)
-
-
-def loads(text: Any) -> Any:
-    """The JSON tree of a value's text; anything malformed is a :class:`WireError`."""
-    if not isinstance(text, str):
-        raise WireError("malformed value (not JSON text)")
+def _big_int(digits: Any) -> int:
+    if not isinstance(digits, str) or len(digits) > 5000:
+        raise WireError("malformed integer")
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise WireError(f"malformed value: {str(e)[:100]}") from None
+        return int(digits)
+    except ValueError:
+        raise WireError("malformed integer") from None
+
+
+def encode(v: Any, binary: bool = True) -> Any:
+    return Encoder(binary=binary).encode(v)
+
+
+def pack_value(tree: Any) -> bytes:
+    """An encoded value, packed: the form values take inside messages."""
+    return packb(tree)
+
+
+def unpack_value(data: Any) -> Any:
+    """The tree of a packed value; anything malformed is a :class:`WireError`."""
+    return unpackb(data)
 
 
 def fresh(v: Any, rngs: list[tuple[np.random.Generator, np.random.Generator]] | None = None,
@@ -233,7 +250,7 @@ def fresh(v: Any, rngs: list[tuple[np.random.Generator, np.random.Generator]] | 
             if rngs is not None:
                 rngs.append((v, copy))
             return copy
-    return Decoder().decode(encode(v))
+    return Decoder().decode(Encoder().encode(v))
 
 
 # --------------------------------------------------------------------------- decoding
@@ -247,7 +264,7 @@ _DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
 def _load_array(body: Any) -> np.ndarray:
     """Rebuild an array from [dtype, shape, base64]: numeric dtypes only, sizes checked."""
     if not (isinstance(body, list) and len(body) == 3 and isinstance(body[0], str)
-            and isinstance(body[1], list) and isinstance(body[2], str)):
+            and isinstance(body[1], list) and isinstance(body[2], (bytes, str))):
         raise WireError("malformed array")
     dtype = _DTYPES.get(body[0])
     if dtype is None:
@@ -255,10 +272,12 @@ def _load_array(body: Any) -> np.ndarray:
     shape = body[1]
     if len(shape) > 32 or not all(isinstance(n, int) and 0 <= n < 2**40 for n in shape):
         raise WireError("malformed array shape")
-    try:
-        raw = base64.b64decode(body[2].encode("ascii"), validate=True)
-    except ValueError:
-        raise WireError("malformed array data") from None
+    raw = body[2]
+    if isinstance(raw, str):
+        try:
+            raw = base64.b64decode(raw.encode("ascii"), validate=True)
+        except ValueError:
+            raise WireError("malformed array data") from None
     if len(raw) != math.prod(shape) * dtype.itemsize:
         raise WireError("array data does not match its shape")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
@@ -294,7 +313,7 @@ class Decoder:
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise WireError("the value is too large or too deeply nested")
-        t = type(v)  # json.loads makes exactly these types: no subclasses to worry about
+        t = type(v)  # unpacking makes exactly these types: no subclasses to worry about
         if t is float or t is int or t is str or t is bool or v is None:
             return v
         if t is list:
@@ -304,6 +323,8 @@ class Decoder:
         ((tag, body),) = v.items()
         if tag == "__nd__":
             return _load_array(body)
+        if tag == "__int__":
+            return _big_int(body)
         if tag == "__tuple__" and isinstance(body, list):
             return tuple(self.decode(x, depth + 1) for x in body)
         if tag == "__dict__" and isinstance(body, list):

@@ -616,7 +616,7 @@ def test_recursion_past_the_c_stack(hostile):
 # ----------------------------------------------------------------------------- the channel
 
 
-RAW = ("import gc, json, socket, struct, sys\n"
+RAW = ("import gc, msgpack, socket, struct, sys\n"
        "def _nonce():  # the nonce of the request being served, read off the runner's stack\n"
        "    f = sys._getframe()\n"
        "    while f is not None:\n"
@@ -626,6 +626,8 @@ RAW = ("import gc, json, socket, struct, sys\n"
        "        f = f.f_back\n"
        "def _frame(body):\n"
        "    return struct.pack('>I', len(body)) + body\n"
+       "def _pack(message):  # a well-formed frame, as the runner writes them\n"
+       "    return _frame(msgpack.packb(message))\n"
        "def _sock(_found=[]):\n"
        "    if not _found:\n"
        "        _found.append(next(o for o in gc.get_objects()\n"
@@ -634,16 +636,19 @@ RAW = ("import gc, json, socket, struct, sys\n"
 
 
 @pytest.mark.parametrize("payload", [
-    "_frame(b'[' * 200_000 + b']' * 200_000)",                         # nesting bomb
+    "_frame(b'\\x91' * 200_000 + b'\\xc0')",                               # nesting bomb
     "struct.pack('>I', 2 ** 31) + b'x' * 1000",                          # oversized frame
-    "_frame(b'\\xff\\xfe not json')",                                    # garbage
-    ("_frame(json.dumps({'op': 'result', 'status': 'ok', 'nonce': _nonce(),"
-    " 'value': {'__rng__': {'bit_generator': 'PCG64', 'state': 7}}}).encode())"),
-    ("_frame(json.dumps({'op': 'result', 'status': 'ok', 'nonce': _nonce(), 'warnings': 5,"
-    " 'stdout': [1], 'error': 3, 'value': {'__nd__': ['<f8', [10 ** 6], 'AAAA']}}).encode())"),
-    ("_frame(json.dumps({'op': 'result', 'status': 'passed', 'nonce': _nonce(),"
-    " 'score': 2, 'value': [[[[]]]] * 10}).encode())"),
-    "_frame(b'{\"op\": \"result\", \"status\": \"ok\", \"value\": 1' + b'0' * 5000 + b'}')",
+    "_frame(b'\\xc1\\xff not msgpack')",                                 # garbage
+    ("_pack({'op': 'result', 'status': 'ok', 'nonce': _nonce(), 'index': 0,"
+     " 'value': msgpack.packb({'__rng__': {'bit_generator': 'PCG64', 'state': 7}})})"),
+    ("_pack({'op': 'result', 'status': 'ok', 'nonce': _nonce(), 'index': 0, 'warnings': 5,"
+     " 'stdout': [1], 'error': 3, 'value': msgpack.packb({'__nd__': ['<f8', [10 ** 6],"
+     " b'AAAA']})})"),
+    ("_pack({'op': 'result', 'status': 'passed', 'nonce': _nonce(), 'index': 0, 'score': 2,"
+     " 'value': msgpack.packb([[[[]]]] * 10)})"),
+    ("_pack({'op': 'result', 'status': 'ok', 'nonce': _nonce(), 'index': 0,"
+     " 'value': msgpack.packb({'__int__': '1' + '0' * 6000})})"),
+    "_pack({'op': 'result', 'status': 'ok', 'nonce': _nonce(), 'index': 0, 'value': 'text'})",
 ])
 def test_raw_frames_on_the_runners_socket(hostile, payload):
     """The runner's socket is the submission's to write, even a reply with the right nonce:
@@ -663,8 +668,8 @@ def test_replies_forged_ahead_are_dropped(hostile):
                 "def perceptron(X, y, n_epochs):\n"
                 "    for guess in range(1, 200):\n"
                 "        for op in ('result', 'loaded', 'given', 'invoked'):\n"
-                "            _sock().sendall(_frame(json.dumps({'op': op, 'nonce': guess, 'seq': guess,"
-                " 'status': 'ok', 'value': 0.0}).encode()))\n"
+                "            _sock().sendall(_pack({'op': op, 'nonce': guess, 'index': 0,"
+                " 'status': 'ok', 'value': msgpack.packb(0.0)}))\n"
                 "    return _honest_perceptron(X, y, n_epochs)\n")
     assert by_id(r)["perceptron"].status == "passed"
     assert by_id(r)[HONEST].status == "passed"
