@@ -55,7 +55,7 @@ def build_wheel(out_dir: Path) -> Path:
         requires = [r for r in (dist.requires or []) if "extra ==" not in r]
         summary = dist.metadata["Summary"] or ""
     except md.PackageNotFoundError:
-        version, requires, summary = "0.0.0", ["numpy", "pandas", "click", "rich"], ""
+        version, requires, summary = "0.0.0", ["numpy", "pandas", "click", "rich", "msgpack"], ""
     pkg = Path(grader.__file__).resolve().parent
     files: dict[str, bytes] = {}
     for f in sorted(pkg.rglob("*")):
