@@ -7,8 +7,10 @@ in its own forked, confined runner), and prints:
 
 - submissions per second, over the whole run (workers' start included) and once the
   workers are up;
+- CPU time per submission, of the workers and of the parent: the figure that sets the
+  rate on a given number of cores, and steadier than the rate on a shared machine;
 - peak memory of the whole process tree (parent, workers, fork servers, runners), sampled
-  every 250 ms from /proc: as PSS (pages shared after a fork counted once) and as the sum
+  every second from /proc: as PSS (pages shared after a fork counted once) and as the sum
   of each process's RSS (shared pages counted in every process), and the parent's own;
 - the mean grading time of each kind of submission.
 
@@ -94,10 +96,20 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def _tree_memory(root_pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of ``root_pid`` and all its descendants, from /proc."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root_pid: int, cpu: dict[int, float], with_pss: bool = True) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of ``root_pid`` and all its descendants, from /proc.
+
+    Also updates ``cpu`` (pid -> seconds): each process's own CPU time, and for the fork
+    servers the CPU time of the runners they have reaped (a runner lives a fraction of a
+    second, too short to sample; the ones alive now are counted when reaped).
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    times: dict[int, tuple[float, float]] = {}
+    zygotes: set[int] = set()
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -107,15 +119,27 @@ def _tree_memory(root_pid: int) -> tuple[int, int]:
             fields = stat[stat.rindex(")") + 2:].split()
             ppid = int(fields[1])
             rss[int(d)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            times[int(d)] = ((int(fields[11]) + int(fields[12])) / TICK,
+                             (int(fields[13]) + int(fields[14])) / TICK)
             children.setdefault(ppid, []).append(int(d))
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\x00")
+            if (b"python" in argv[0] and b"grader.runner" in argv
+                    and argv[argv.index(b"grader.runner") + 1:][:1] == [b"zygote"]):
+                zygotes.add(int(d))  # (bubblewrap's own command line names it too)
         except (OSError, ValueError, IndexError):
             continue
     total, pss, todo = 0, 0, [root_pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
-        pss += _pss(p)
+        pss += _pss(p) if with_pss else 0
         todo += children.get(p, [])
+        if p != root_pid and p in times:
+            own, reaped = times[p]
+            is_runner = any(p in children.get(z, []) for z in zygotes)
+            if not is_runner:
+                cpu[p] = max(cpu.get(p, 0.0), own + (reaped if p in zygotes else 0.0))
     return total, pss
 
 
@@ -124,15 +148,20 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.peak = 0
         self.peak_pss = 0
+        self.cpu: dict[int, float] = {}
+        self.own_cpu = 0.0  # this thread's: not the parent's work
         self.stop = threading.Event()
 
     def run(self) -> None:
+        n = 0
         while not self.stop.is_set():
-            try:
-                rss, pss = _tree_memory(os.getpid())
+            try:  # PSS (smaps_rollup) is costly to read: once a second
+                rss, pss = _tree(os.getpid(), self.cpu, with_pss=n % 4 == 0)
                 self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             except OSError:
                 pass
+            n += 1
+            self.own_cpu = time.thread_time()
             self.stop.wait(0.25)
 
 
@@ -172,7 +201,8 @@ def main() -> None:
     sampler.join()
     steady = time.perf_counter() - first[0] if first else wall
     after = resource.getrusage(resource.RUSAGE_SELF)
-    parent_cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    parent_cpu = (after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+                  - sampler.own_cpu)
     parent_peak = after.ru_maxrss * 1024
     with Gradebook(db, create=False) as book:
         times = book.conn.execute("SELECT submission, seconds FROM submissions").fetchall()
@@ -187,8 +217,11 @@ def main() -> None:
     print(f"  peak memory of the whole process tree: {sampler.peak_pss / 2**20:.0f} MB "
           f"(PSS: shared pages once), {sampler.peak / 2**20:.0f} MB summing each process's "
           f"RSS; the parent alone {parent_peak / 2**20:.0f} MB")
-    print(f"  the parent (discovery, hashing, the gradebook, this sampler) used "
-          f"{1000 * parent_cpu / max(summary.found, 1):.1f} ms of CPU per submission")
+    workers_cpu = sum(sampler.cpu.values())
+    print(f"  CPU per submission: {1000 * workers_cpu / max(summary.found, 1):.0f} ms in the "
+          "workers (judges, fork servers, runners; sampled from /proc), "
+          f"{1000 * parent_cpu / max(summary.found, 1):.1f} ms in the parent (discovery, "
+          "hashing, the gradebook)")
     try:
         print(f"  load average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
               "slows this down)")
