@@ -111,8 +111,9 @@ def run_probe(server: Any, course: Path) -> dict[str, Any]:
         if loaded.get("status") != "ok":
             return {"error": str(loaded.get("error"))[:300]}
         session.send({"op": "calls", "calls": [{
-            "func": "probe", "args": wire.encode([str(course), str(secret) if secret else ""]),
-            "kwargs": wire.encode({})}]})
+            "func": "probe",
+            "args": [wire.pack_value(a) for a in (str(course), str(secret) if secret else "")],
+            "kwargs": wire.pack_value(wire.encode({}))}]})
         reply = session.recv(time.monotonic() + 30)
         if reply.get("status") != "ok":
             return {"error": str(reply.get("error"))[:300]}

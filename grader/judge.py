@@ -227,18 +227,19 @@ class Judge:
         self.replies: dict[Any, dict[str, Any]] = {}
         self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
         self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
-        self._sendable: dict[int, tuple[Any, Any]] = {}
+        self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
 
-    def sendable(self, pc: PreparedCase) -> tuple[Any, Any]:
-        """A case's arguments as messages carry them (arrays as bytes, big integers
-        tagged), converted once from the prepared form (base64 text, as in JSON files)."""
+    def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
+        """A case's arguments as messages carry them: each argument packed on its own
+        (arrays as bytes, big integers tagged), so the runner can keep a large one
+        decoded; converted once from the prepared form (base64 text, as in JSON files)."""
         got = self._sendable.get(id(pc))
         if got is None:
-            def convert(tree: Any) -> Any:
+            def convert(tree: Any) -> bytes:
                 value = wire.Decoder(allow_dataframe=True).decode(tree)
-                return wire.Encoder(dataframes=True).encode(value)
+                return wire.pack_value(wire.Encoder(dataframes=True).encode(value))
 
-            got = self._sendable[id(pc)] = (convert(pc.args), convert(pc.kwargs))
+            got = self._sendable[id(pc)] = ([convert(a) for a in pc.args], convert(pc.kwargs))
         return got
 
     def tape_index(self, pc: PreparedCase) -> dict[tuple[str, bytes], bytes]:

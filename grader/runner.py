@@ -18,6 +18,7 @@ submission leaves there reaches the next.
 
 from __future__ import annotations
 
+import copy
 import gc
 import io
 import linecache
@@ -39,6 +40,8 @@ from .channel import Channel, ChannelClosed
 from .confine import confine, prepare, reach_by_descriptor
 
 OUTPUT_CAP = 64 * 1024
+ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
+ARG_CACHE_BYTES = 64 * 1024 * 1024
 LOG_CAP = 40_000  # wire nodes (about 85 bytes each) of own-helper calls logged per call;
 #                  past it the judge answers the rest, as substitutes
 TRACE_CAP = 4 * 1024
@@ -90,6 +93,8 @@ class Runner:
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
         self.log: list[dict[str, Any]] | None = None  # the current call's own-helper calls
         self.logged = 0  # their size, in wire nodes
+        self.arguments: dict[bytes, Any] = {}  # large packed arguments, decoded
+        self.cached_bytes = 0
         self.depth = 0  # own helpers running now (only the outermost is logged)
 
     # ------------------------------------------------------------------ the loop
@@ -287,6 +292,21 @@ class Runner:
             if self.finished:
                 return
 
+    def _argument(self, data: Any, dec: wire.Decoder) -> Any:
+        """One packed argument of a call.  A large one (a data set that several cases
+        pass) is decoded once per runner and copied for each call, which is much cheaper
+        than decoding a DataFrame again."""
+        if not isinstance(data, bytes) or len(data) < ARG_CACHE_FROM or b"__callable__" in data:
+            return dec.decode(wire.unpack_value(data))
+        value = self.arguments.get(data)
+        if value is None:
+            value = wire.Decoder(allow_dataframe=True).decode(wire.unpack_value(data))
+            if self.cached_bytes + len(data) > ARG_CACHE_BYTES:
+                return value
+            self.arguments[data] = value
+            self.cached_bytes += len(data)
+        return copy.deepcopy(value)
+
     def _own(self, name: str) -> Any:
         """The submission's own ``name``, standing in for the judge's substitute.
 
@@ -330,9 +350,9 @@ class Runner:
                 entry["raised"] = True
                 return value
             self.logged += enc.nodes + out.nodes
-            entry["rng_states"] = [wire.generator_state(copy) for _, copy in rngs]
-            for original_rng, copy in rngs:
-                original_rng.bit_generator.state = copy.bit_generator.state
+            entry["rng_states"] = [wire.generator_state(used) for _, used in rngs]
+            for caller_rng, used in rngs:
+                caller_rng.bit_generator.state = used.bit_generator.state
             return wire.fresh(value)
 
         own.__name__ = name
@@ -353,8 +373,13 @@ class Runner:
                               "message": f"`{name}` is not defined in the submission"}}
         dec = wire.Decoder(on_callable=lambda n: self._proxy(n, False), allow_dataframe=True)
         try:
-            args = dec.decode(msg.get("args", []))
-            kwargs = dec.decode(msg.get("kwargs", {"__dict__": []}))
+            packed = msg.get("args", [])
+            if not isinstance(packed, list):
+                raise wire.WireError("malformed arguments")
+            args = [self._argument(a, dec) for a in packed]
+            kwargs = self._argument(msg.get("kwargs", wire.pack_value({"__dict__": []})), dec)
+            if not isinstance(kwargs, dict):
+                raise wire.WireError("malformed keyword arguments")
         except wire.WireError as e:
             return {"op": "result", "status": "error",
                     "error": {"type": "WireError", "line": None, "message": str(e)}}

@@ -143,6 +143,18 @@ def test_own_helpers_are_checked_against_the_reference(grade_hw1, variant):
     assert r.score == r.max_score == 100, lost(r)
 
 
+def test_a_case_that_mutates_its_data_set_leaves_the_next_case_alone(grade_hw1, variant):
+    # large arguments are decoded once per runner; each call still gets its own copy
+    r = grade_hw1(variant(
+        "_ref_design = heart_design\n"
+        "def heart_design(df, columns):\n"
+        "    out = _ref_design(df, columns)\n"
+        "    df['MaxHR'] = 0.0\n"
+        "    df.drop(columns=['AHD'], inplace=True)\n"
+        "    return out\n"), items=["neuron"])
+    assert r.score == r.max_score == 4, lost(r)
+
+
 def test_helper_results_must_match_in_type_and_value():
     import numpy as np
 
