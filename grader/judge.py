@@ -18,6 +18,7 @@ import numpy as np
 from . import wire
 from .channel import ChannelClosed, ChannelTimeout
 from .compare import Mismatch, compare, diagnose_permutation
+from .compiled import MAGIC, compile_source
 from .feedback import describe_call, format_value, table_for
 from .result import CaseResult, ItemResult, Result, item_status
 from .sandbox import ForkServer, Session
@@ -178,6 +179,7 @@ class _Run:
     """The state of grading one submission: its runner, and what earlier cases showed."""
 
     source: Source
+    units: list[list[Any]] | None = None  # the source compiled (grader.compiled); [] if not
     session: Session | None = None
     fatal: CaseResult | None = None   # the submission cannot be loaded: every case says so
     gave: str = ""                    # the item whose given names the runner holds
@@ -330,11 +332,19 @@ class Judge:
         self.replies[key] = reply
 
     # ------------------------------------------------------------------ sessions
-    def _open(self, source: Source) -> tuple[Session | None, CaseResult | None]:
+    def _open(self, run: "_Run") -> tuple[Session | None, CaseResult | None]:
+        source = run.source
+        if run.units is None:  # compiled once per submission, here (see grader.compiled)
+            run.units = compile_source(source.code, source.filename) or []
+        load: dict[str, Any] = {"op": "load", "code": source.code, "filename": source.filename,
+                                "module": self.assignment.module}
+        if run.units:
+            load.update(compiled=run.units, magic=MAGIC)
+            if not source.filename.endswith(".ipynb") and run.units[0][3] is not None:
+                return None, self._load_failed("syntax", run.units[0][3])
         session = self.server.open()
         try:
-            session.send({"op": "load", "code": source.code, "filename": source.filename,
-                          "module": self.assignment.module})
+            session.send(load)
             msg = session.recv(time.monotonic() + LOAD_TIMEOUT)
         except ChannelTimeout:
             session.kill()
@@ -349,16 +359,20 @@ class Judge:
                                     "(os._exit, sys.exit, or the memory limit at module level?)",
                                     status="error")
         if msg.get("status") != "ok":
-            err = _clean_error(msg.get("error"))
             session.kill()
-            where = f" at line {err['line']}" if err.get("line") else ""
-            what = "has a syntax error" if msg.get("status") == "syntax" else "fails to import"
-            return None, CaseResult("import", "public", False,
-                                    f"the submission {what}{where}: {err.get('type')}: "
-                                    f"{err.get('message')}", status="error",
-                                    details=err.get("traceback", ""))
+            return None, self._load_failed(str(msg.get("status")), msg.get("error"))
         self.load_notes = [str(n)[:300] for n in msg.get("notes", [])][:50]
         return session, None
+
+    @staticmethod
+    def _load_failed(status: str, error: Any) -> CaseResult:
+        err = _clean_error(error)
+        where = f" at line {err['line']}" if err.get("line") else ""
+        what = "has a syntax error" if status == "syntax" else "fails to import"
+        return CaseResult("import", "public", False,
+                          f"the submission {what}{where}: {err.get('type')}: "
+                          f"{err.get('message')}", status="error",
+                          details=err.get("traceback", ""))
 
     # ------------------------------------------------------------------ grading
     def grade(self, source: Source, item_ids: list[str] | None = None) -> Result:
@@ -414,7 +428,7 @@ class Judge:
         todo = list(cases)
         while todo:
             if run.fatal is None and run.session is None:
-                run.session, run.fatal = self._open(run.source)
+                run.session, run.fatal = self._open(run)
                 run.gave = ""
             if run.fatal is not None:
                 for pc in todo:

@@ -37,6 +37,7 @@ import numpy as np
 
 from . import wire
 from .channel import Channel, ChannelClosed
+from .compiled import load_units
 from .confine import confine, prepare, reach_by_descriptor
 
 OUTPUT_CAP = 64 * 1024
@@ -163,20 +164,16 @@ class Runner:
         mod.__file__ = self.filename
         code = str(msg["code"])
         per_cell = self.filename.endswith(".ipynb")
-        chunks = _cells(code) if per_cell else [(0, "", code)]
+        units = load_units(msg, code, self.filename)
         out = CappedWriter()
         notes: list[str] = []
         status, error = "ok", None
         with _captured(out), warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
-            for offset, label, chunk in chunks:
-                try:
-                    compiled = compile("\n" * offset + chunk, self.filename, "exec",
-                                       dont_inherit=True)
-                except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
-                    line = getattr(e, "lineno", None)
-                    err = {"type": type(e).__name__, "line": line,
-                           "message": f"{getattr(e, 'msg', e)} (line {line})"}
+            for label, compiled in units:
+                if isinstance(compiled, dict):  # it did not compile
+                    err = {"type": str(compiled.get("type")), "line": compiled.get("line"),
+                           "message": str(compiled.get("message"))}
                     if per_cell:
                         notes.append(f"{label} was skipped: {err['type']}: {err['message']}")
                         continue
@@ -449,20 +446,6 @@ class Runner:
             msg = "<unprintable message>"
         return {"type": type(e).__name__, "line": line, "message": msg[:1000],
                 "traceback": (text + f"{type(e).__name__}: {msg}")[-TRACE_CAP:]}
-
-
-def _cells(code: str) -> list[tuple[int, str, str]]:
-    """Split a notebook's joined code at its ``# cell N`` lines: (line offset, label, code)."""
-    out: list[tuple[int, str, str]] = []
-    lines = code.split("\n")
-    start, label = 0, "the notebook"
-    for i, line in enumerate(lines):
-        if line.startswith("# cell ") and line[7:].strip().isdigit():
-            if i > start:
-                out.append((start, label, "\n".join(lines[start:i])))
-            start, label = i, f"cell {line[7:].strip()}"
-    out.append((start, label, "\n".join(lines[start:])))
-    return out
 
 
 class _captured:

@@ -155,6 +155,29 @@ def test_a_case_that_mutates_its_data_set_leaves_the_next_case_alone(grade_hw1, 
     assert r.score == r.max_score == 4, lost(r)
 
 
+def test_a_source_too_large_to_compile_in_the_judge_is_compiled_by_the_runner(
+        grade_hw1, variant):
+    from grader.compiled import COMPILE_LIMIT
+
+    r = grade_hw1(variant("# padding\n" * (COMPILE_LIMIT // 10 + 1)), items=["elementary"])
+    assert r.score == r.max_score == 18, lost(r)
+
+
+def test_code_objects_are_used_only_from_the_same_python():
+    from grader.compiled import MAGIC, compile_source, load_units
+
+    code = "x = 1\n# cell 2\ny = (\n# cell 3\nz = 3\n"
+    units = compile_source(code, "nb.ipynb")
+    assert [u[3] is None for u in units] == [True, False, True]  # cell 2 does not compile
+    got = load_units({"compiled": units, "magic": MAGIC}, code, "nb.ipynb")
+    assert [type(u).__name__ for _, u in got] == ["code", "dict", "code"]
+    bogus = [[0, "the notebook", b"not marshal", None]]
+    for msg in ({"compiled": units, "magic": b"other"}, {"compiled": bogus, "magic": MAGIC}):
+        got = load_units(msg, code, "nb.ipynb")  # compiled here instead
+        assert [label for label, _ in got] == ["the notebook", "cell 2", "cell 3"]
+        assert [type(u).__name__ for _, u in got] == ["code", "dict", "code"]
+
+
 def test_helper_results_must_match_in_type_and_value():
     import numpy as np
 
