@@ -103,7 +103,19 @@ class Encoder:
         if t is int:
             return v if _INT_MIN <= v <= _INT_MAX else {"__int__": str(v)}
         if t is np.ndarray:
+            if self.binary and v.dtype.str in _DTYPES and v.flags.c_contiguous:
+                self.nodes += v.size // 8  # the common case, inline (see _array)
+                if self.nodes > MAX_NODES * 8:
+                    raise WireError("the array is too large to send")
+                return {"__nd__": [v.dtype.str, list(v.shape), v.tobytes()]}
             return self._array(v)
+        if t is list:
+            return [self.encode(x, depth + 1) for x in v]
+        if t is tuple:
+            return {"__tuple__": [self.encode(x, depth + 1) for x in v]}
+        if t is dict:
+            return {"__dict__": [[self.encode(k, depth + 1), self.encode(x, depth + 1)]
+                                 for k, x in v.items()]}
         if isinstance(v, str):
             return str(v)
         if isinstance(v, np.bool_):
@@ -242,7 +254,7 @@ def fresh(v: Any, rngs: list[tuple[np.random.Generator, np.random.Generator]] | 
         if t is list:
             return [fresh(x, rngs, depth + 1) for x in v]
         if t is tuple:
-            return tuple(fresh(x, rngs, depth + 1) for x in v)
+            return tuple([fresh(x, rngs, depth + 1) for x in v])
         if t is dict and all(type(k) is str for k in v):
             return {k: fresh(x, rngs, depth + 1) for k, x in v.items()}
         if t is np.random.Generator:
