@@ -99,7 +99,7 @@ class _Call:
                       own=msg.get("own"))
         if status == "ok":
             c = self.pc.case
-            if not (c.no_warnings and out.warnings):
+            if isinstance(msg.get("value"), bytes) and not (c.no_warnings and out.warnings):
                 # the same returned value (and recorded calls) always gets the same verdict
                 out.key = (id(self.pc), msg.get("value"),
                            *(p for n, p in self.calls if n in c.record))
