@@ -1,4 +1,4 @@
-"""A message channel over a stream socket: length-prefixed JSON frames with deadlines."""
+"""A message channel over a stream socket: length-prefixed MessagePack frames with deadlines."""
 
 from __future__ import annotations
 

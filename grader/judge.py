@@ -40,7 +40,7 @@ class Outcome:
     stdout: str = ""
     warnings: list[str] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
-    key: tuple[Any, ...] | None = None      # (case, returned value as JSON, recorded calls)
+    key: tuple[Any, ...] | None = None      # (case, packed returned value, recorded calls)
     cached: CaseResult | None = None        # the verdict on this very value, seen before
     own: Any = None                         # the log of the submission's own helpers' calls
 
@@ -250,7 +250,7 @@ class Judge:
 
         The reference and the grader's callables are deterministic: the same arguments
         get the same reply, so replies are kept (per case for the grader's callables,
-        ``case``), keyed by the arguments' JSON text.  Arguments that hold a student
+        ``case``), keyed by the packed arguments.  Arguments that hold a student
         callable are never kept (its results are the student's).
         """
         key = None

@@ -217,7 +217,7 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
     """The fork server's command line and environment for the layers this machine has."""
     layers: list[tuple[str, str]] = [
         ("separate process", ("the judge never imports or runs submission code; only plain "
-                             "data comes back (JSON and numeric arrays, never pickle)"))]
+                             "data comes back (MessagePack and numeric arrays, never pickle)"))]
     inactive: list[tuple[str, str]] = []
     linux = sys.platform.startswith("linux")
 

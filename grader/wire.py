@@ -32,7 +32,7 @@ import numpy as np
 # framing lives in grader.frames (no numpy there, so a fork server starts before numpy loads)
 from .frames import MAX_FRAME, WireError, pack, packb, parse, unpack_header, unpackb  # noqa: F401
 
-MAX_NODES = 2_000_000  # JSON nodes in one value
+MAX_NODES = 2_000_000  # nodes in one value
 MAX_DEPTH = 64  # nesting of lists/dicts in one value
 NUMERIC_KINDS = "biufc"
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what MessagePack carries as an integer
@@ -79,7 +79,7 @@ def _array_b64(a: np.ndarray) -> list[Any]:
 
 
 class Encoder:
-    """Turns a value into a JSON-able tree.
+    """Turns a value into a tree of plain data (see the module docstring).
 
     ``rngs`` collects every Generator met, in order, so the caller can send back their
     states after a call; ``callables`` maps callables to names for the other side.
@@ -312,7 +312,7 @@ def make_generator(state: Any) -> np.random.Generator:
 
 
 class Decoder:
-    """Turns a JSON tree back into values; records the Generators it builds, in order."""
+    """Turns a tree of plain data back into values; records the Generators it builds, in order."""
 
     def __init__(self, on_callable: Callable[[str], Any] | None = None,
                  allow_dataframe: bool = False) -> None:
