@@ -1,14 +1,17 @@
 """The runner: the only process that ever executes a submission's code.
 
-It loads the submission as a module, calls the functions the judge names with the
+It loads the submission as a module (from code objects the judge compiled, see
+:mod:`grader.compiled`), calls the functions the judge names, a batch at a time, with the
 arguments the judge sends, and sends back raw data only: the returned value (through
 :mod:`grader.wire`), captured output, warnings and error text, each capped.  It never
 sees a reference implementation or an expected value.  Callables the grader passes and
 the graded functions the judge substitutes are proxies here: their results come from
-the judge over the channel.
+the judge over the channel.  A substitute the submission's own version may stand in for
+(it passed its own item) runs here instead, with each call logged for the judge to check.
 
 Started as ``python -m grader.runner zygote FD OPTIONS``: a fork server that imports numpy
-once, then forks one runner per request and hands the judge its end of a fresh socket.
+(and the assignment's other preloads) once, then forks one runner per request and hands
+the judge its end of a fresh socket.
 The fork server itself never runs submission code; each runner confines itself
 (:func:`grader.confine.confine`: uid, rlimits, parent-death signal) before it reads any.
 Where the judge started the fork server inside bubblewrap, every runner shares that
@@ -43,7 +46,7 @@ from .confine import confine, prepare, reach_by_descriptor
 OUTPUT_CAP = 64 * 1024
 ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
 ARG_CACHE_BYTES = 64 * 1024 * 1024
-LOG_CAP = 40_000  # wire nodes (about 85 bytes each) of own-helper calls logged per call;
+LOG_CAP = 40_000  # wire nodes (up to 8 numbers each) of own-helper calls logged per call;
 #                  past it the judge answers the rest, as substitutes
 TRACE_CAP = 4 * 1024
 
