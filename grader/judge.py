@@ -289,10 +289,10 @@ class Judge:
             if not isinstance(entry, dict) or str(entry.get("name")) not in call.own:
                 return call.own[0]
             name = str(entry["name"])
-            if (entry.get("raised") or not isinstance(entry.get("args"), bytes)
-                    or ref is None):
+            fn = getattr(ref, name, None)
+            if entry.get("raised") or not isinstance(entry.get("args"), bytes) or fn is None:
                 return name
-            reply = self.reply(getattr(ref, name), name, entry["args"], name)
+            reply = self.reply(fn, name, entry["args"], name)
             if ("error" in reply or entry.get("value") != reply["value"]
                     or entry.get("rng_states", []) != reply["rng_states"]):
                 return name
