@@ -77,7 +77,8 @@ def probe(course, secret):
         "uid": os.getuid(), "gid": os.getgid(), "cwd": os.getcwd(),
         "root": sorted(os.listdir("/"))[:40], "limits": limits,
         "fork": _try(_fork), "thread": _try(_thread), "network": _try(_network),
-        "course_visible": os.path.exists(course),
+        # the course's own files (its path may exist only to hold a venv kept inside it)
+        "course_visible": os.path.exists(os.path.join(course, "exercises")),
         "read_secret": _try(_read(secret)) if secret else "no solutions/ here",
         "write_course": "allowed" if os.access(course, os.W_OK) else "refused",
     }
@@ -195,7 +196,7 @@ def render(report: dict[str, Any]) -> str:
             f"  fork: {facts['fork']}",
             f"  thread: {facts['thread']}",
             f"  network: {facts['network']}",
-            (f"  the course folder: {'visible' if facts['course_visible'] else 'not visible'}"
+            (f"  the course's files: {'visible' if facts['course_visible'] else 'not visible'}"
             f"; writing it {facts['write_course']}"),
             f"  reading solutions/: {facts['read_secret']}",
             (f"  memory: {'unlimited' if mem is None else f'{mem // 2**20} MB address space'}"
