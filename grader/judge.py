@@ -211,6 +211,7 @@ class Judge:
         self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
         self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
+        self._given_units: list[list[Any]] | None = None
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
         """A case's arguments as messages carry them: each argument packed on its own
@@ -353,9 +354,12 @@ class Judge:
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
         hidden = a.hidden() if a.full else []
         run = _Run(source)
+        by_item: dict[str, list[PreparedCase]] = {}
+        for pc in a.public + hidden:
+            by_item.setdefault(pc.case.item, []).append(pc)
         results = []
         for item in items:
-            cases = [pc for pc in a.public + hidden if pc.case.item == item.id]
+            cases = by_item.get(item.id, [])
             shares = _shares(item, cases, a)
             done = self._run_item(run, item, cases)
             case_results = []
@@ -476,9 +480,14 @@ class Judge:
         return None
 
     def _give(self, session: Session, item: Item) -> None:
+        if self._given_units is None:  # the course's own code: compiled once per judge
+            self._given_units = compile_source(self.assignment.given_source, "<given>") or []
+        msg: dict[str, Any] = {"op": "given", "code": self.assignment.given_source,
+                               "names": list(item.given)}
+        if self._given_units:
+            msg.update(compiled=self._given_units, magic=MAGIC)
         try:
-            session.send({"op": "given", "code": self.assignment.given_source,
-                          "names": list(item.given)})
+            session.send(msg)
             session.recv(time.monotonic() + 10)
         except (ChannelClosed, ChannelTimeout, wire.WireError):
             session.kill()

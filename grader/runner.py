@@ -213,7 +213,10 @@ class Runner:
         assert self.module is not None
         ns: dict[str, Any] = {"__name__": self.module.__name__}
         try:
-            exec(compile(str(msg["code"]), "<given>", "exec"), ns)  # noqa: S102
+            for _label, code in load_units(msg, str(msg["code"]), "<given>"):
+                if isinstance(code, dict):
+                    raise SyntaxError(str(code.get("message")))
+                exec(code, ns)  # noqa: S102
             for name in msg.get("names", []):
                 self.module.__dict__[name] = ns[name]
         except BaseException as e:  # noqa: BLE001
