@@ -183,6 +183,7 @@ def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
     nb.cells.insert(2, nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"))
     nb.cells.insert(3, nbformat.v4.new_code_cell("!ls -la"))
     nb.cells.append(nbformat.v4.new_code_cell("df = undefined_name + 1"))
+    nb.cells.append(nbformat.v4.new_code_cell("def unfinished(:\n    pass"))
     for i, c in enumerate(nb.cells):
         c["id"] = f"c{i}"
     path = tmp_path / "hw1.ipynb"
@@ -192,6 +193,8 @@ def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
     notes = " | ".join(r.notes)
     assert "cell 3 skipped" in notes and "cell 4 skipped" in notes
     assert "NameError" in notes  # the failing exploratory cell is reported, grading goes on
+    last = len(nb.cells)  # cells are numbered as the notebook shows them, markdown too
+    assert f"cell {last} was skipped: SyntaxError" in notes  # one cell that does not compile
 
 
 def test_same_submission_twice_gives_identical_json(grade_hw1, variant):
