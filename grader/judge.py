@@ -440,17 +440,23 @@ class Judge:
                     break
                 try:
                     out = call.collect()
+                    if call.own:
+                        # a run with the submission's own helpers stands only if it went as
+                        # it would have with substitutes; else it runs again with them
+                        if out.status in ("timeout", "died"):  # a helper may be to blame
+                            bad: list[str] = list(call.own)
+                        else:
+                            first = self._own_valid(call, out)
+                            bad = [first] if first is not None else []
+                        if bad:
+                            run.passed.update(dict.fromkeys(bad, False))
+                            plain.add(id(pc))
+                            again.append(pc)
+                            continue
                     if out.status == "timeout":
                         run.hung.add(pc.case.func)
                     elif out.status == "died":
                         run.deaths[pc.case.func] = run.deaths.get(pc.case.func, 0) + 1
-                    if call.own and out.status not in ("timeout", "died"):
-                        bad = self._own_valid(call, out)
-                        if bad is not None:  # run it again as the contract says
-                            run.passed[bad] = False
-                            plain.add(id(pc))
-                            again.append(pc)
-                            continue
                     cr = out.cached or self.verdict(pc, out)
                     if out.key is not None and out.cached is None:
                         if len(self.verdicts) >= self.CACHE_LIMIT:

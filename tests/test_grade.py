@@ -143,6 +143,14 @@ def test_own_helpers_are_checked_against_the_reference(grade_hw1, variant):
     assert r.score == r.max_score == 100, lost(r)
 
 
+def test_an_own_helper_that_ends_the_process_elsewhere_is_replaced(grade_hw1, variant):
+    # it passes its own item, then kills the runner when another graded function calls it:
+    # that call runs again in a fresh runner, with the reference's helpers
+    r = grade_hw1(variant(TWO_FACED.replace("return -_ref_dxi4_dxi3(xi3)",
+                                            "import os; os._exit(3)")))
+    assert r.score == r.max_score == 100, lost(r)
+
+
 def test_a_case_that_mutates_its_data_set_leaves_the_next_case_alone(grade_hw1, variant):
     # large arguments are decoded once per runner; each call still gets its own copy
     r = grade_hw1(variant(
