@@ -395,8 +395,9 @@ class Judge:
         """Every case of ``item``, as batches of calls to the runner; results by case id.
 
         A batch that loses its runner (a timeout, a crash, a thread left running) goes
-        on in a fresh one with the calls it had not reached.  A call whose own-helper log
-        does not check out is run again with substitutes.
+        on in a fresh one with the calls it had not reached.  A call made with the
+        submission's own helpers whose log does not check out, or that times out or ends
+        its runner, is run again with substitutes.
         """
         done: dict[int, CaseResult] = {}
         own = self._own_helpers(run, item)
