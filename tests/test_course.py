@@ -18,6 +18,7 @@ import yaml
 
 from grader import wire
 from grader.authoring import make_notebook
+from grader.drift import cases_differences
 
 from conftest import REFERENCE, ROOT
 
@@ -50,7 +51,106 @@ def test_assign_is_idempotent_and_matches_the_committed_exercises(course_copy):
     (course_copy / "exercises" / "hw1.cases.json").unlink()
     p = grade_cli("assign", "hw1", "--course", str(course_copy))
     assert p.returncode == 0 and "wrote exercises/hw1.py" in p.stdout
-    assert {p.name: p.read_bytes() for p in (course_copy / "exercises").iterdir()} == before
+    after = {p.name: p.read_bytes() for p in (course_copy / "exercises").iterdir()}
+    cases = "hw1.cases.json"  # written afresh: this CPU's BLAS bits, equal within noise
+    assert not cases_differences(before.pop(cases).decode(), after.pop(cases).decode())
+    assert after == before
+
+
+KERNELS = ("SkylakeX", "Haswell", "Sandybridge", "Prescott")
+
+
+def _kernel_env(coretype: str) -> dict[str, str] | None:
+    """The environment that makes OpenBLAS use ``coretype``, or None where it cannot run."""
+    env = {**os.environ, "OPENBLAS_CORETYPE": coretype, "OPENBLAS_VERBOSE": "2"}
+    probe = subprocess.run([sys.executable, "-c", "import numpy as np; "
+                            "a = np.arange(64.0).reshape(8, 8); print((a @ a).sum())"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    if probe.returncode != 0:
+        return None
+    env.pop("OPENBLAS_VERBOSE")
+    return env
+
+
+@pytest.fixture(scope="module")
+def kernels() -> dict[str, dict[str, str]]:
+    """At least two OpenBLAS kernels this CPU runs, by name, each with its environment."""
+    out = {k: e for k in KERNELS if (e := _kernel_env(k)) is not None}
+    if len(out) < 2:
+        pytest.skip(f"this CPU runs fewer than two of the OpenBLAS kernels {KERNELS}")
+    return out
+
+
+def test_verify_and_assign_hold_under_every_blas_kernel(course_copy, kernels):
+    """The committed cases were computed on one CPU: any other kernel's noise is no drift."""
+    before = {p.name: p.read_bytes() for p in (course_copy / "exercises").iterdir()}
+    for name, env in kernels.items():
+        p = grade_cli("assign", "hw1", "--course", str(course_copy), env=env)
+        assert p.returncode == 0 and "up to date" in p.stdout, (name, p.stdout + p.stderr)
+        assert {p.name: p.read_bytes() for p in (course_copy / "exercises").iterdir()} == before
+        p = grade_cli("verify", "hw1", "--course", str(course_copy), env=env)
+        assert p.returncode == 0 and "all checks passed for hw1" in p.stdout, (name, p.stdout)
+
+
+def _cases_file(course: Path) -> tuple[Path, dict]:
+    import json
+
+    path = course / "exercises" / "hw1.cases.json"
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_cases(path: Path, data: dict) -> None:
+    import json
+
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def _first_float_case(data: dict) -> tuple[int, dict]:
+    return next((i, c) for i, c in enumerate(data["cases"]) if type(c["expected"]) is float)
+
+
+@pytest.mark.parametrize("factor, drift", [(1 + 1e-14, False), (1 + 1e-9, True)])
+def test_an_expected_value_moved_beyond_noise_is_drift(course_copy, factor, drift):
+    path, data = _cases_file(course_copy)
+    i, case = _first_float_case(data)
+    case["expected"] *= factor
+    _write_cases(path, data)
+    p = grade_cli("verify", "hw1", "--course", str(course_copy))
+    if not drift:
+        assert p.returncode == 0, p.stdout
+        p = grade_cli("assign", "hw1", "--course", str(course_copy))
+        assert "up to date" in p.stdout and _cases_file(course_copy)[1] == data
+        return
+    assert p.returncode == 1
+    line = next(x for x in p.stdout.splitlines() if "no drift" in x)
+    assert line.startswith("FAIL") and f"case {i} {case['name']!r}.expected" in line, line
+    p = grade_cli("assign", "hw1", "--course", str(course_copy))
+    assert "wrote exercises/hw1.cases.json" in p.stdout
+    assert _cases_file(course_copy)[1]["cases"][i]["expected"] != case["expected"]
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda c: c["args"].append(1.0), ".args: 2 entries are now 1"),
+    (lambda c: c.__setitem__("weight", 2.0), ".weight: 2.0 is now 1.0"),
+    (lambda c: c.__setitem__("name", c["name"] + "!"), ".name: "),
+])
+def test_a_changed_case_is_drift_and_named(course_copy, edit, field):
+    path, data = _cases_file(course_copy)
+    i, case = _first_float_case(data)
+    edit(case)
+    _write_cases(path, data)
+    p = grade_cli("verify", "hw1", "--course", str(course_copy))
+    line = next(x for x in p.stdout.splitlines() if "no drift" in x)
+    assert p.returncode == 1 and line.startswith("FAIL") and f"case {i} " in line, line
+    assert field in line, line
+
+
+def test_a_removed_case_is_drift(course_copy):
+    path, data = _cases_file(course_copy)
+    del data["cases"][-1]
+    _write_cases(path, data)
+    p = grade_cli("verify", "hw1", "--course", str(course_copy))
+    assert p.returncode == 1 and re.search(r"cases: \d+ cases are now \d+", p.stdout), p.stdout
 
 
 def _break(course: Path, rel: str, old: str, new: str) -> None:
