@@ -39,9 +39,9 @@ def _differ(old: Any, new: Any, where: str, out: list[str]) -> None:
         if a.dtype != b.dtype or a.shape != b.shape:
             out.append(f"{where}: array {a.dtype}{list(a.shape)} is now {b.dtype}{list(b.shape)}")
         elif a.dtype.kind in "fc" and not _float_close(a, b):
-            i = np.unravel_index(int(np.argmax(~np.isclose(
+            at = np.unravel_index(int(np.argmax(~np.isclose(
                 a, b, rtol=DRIFT_RTOL, atol=DRIFT_ATOL, equal_nan=True))), a.shape)
-            out.append(f"{where}[{', '.join(map(str, i))}]: {a[i]!r} is now {b[i]!r}")
+            out.append(f"{where}[{', '.join(map(str, at))}]: {a[at]!r} is now {b[at]!r}")
         elif a.dtype.kind not in "fc" and not np.array_equal(a, b):
             out.append(f"{where}: integer or boolean entries changed")
         return
