@@ -109,7 +109,7 @@ def _tree(root_pid: int, cpu: dict[int, float], with_pss: bool = True) -> tuple[
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     times: dict[int, tuple[float, float]] = {}
-    zygotes: set[int] = set()
+    fork_servers: set[int] = set()
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -125,8 +125,8 @@ def _tree(root_pid: int, cpu: dict[int, float], with_pss: bool = True) -> tuple[
             with open(f"/proc/{d}/cmdline", "rb") as f:
                 argv = f.read().split(b"\x00")
             if (b"python" in argv[0] and b"grader.runner" in argv
-                    and argv[argv.index(b"grader.runner") + 1:][:1] == [b"zygote"]):
-                zygotes.add(int(d))  # (bubblewrap's own command line names it too)
+                    and argv[argv.index(b"grader.runner") + 1:][:1] == [b"fork-server"]):
+                fork_servers.add(int(d))  # (bubblewrap's own command line names it too)
         except (OSError, ValueError, IndexError):
             continue
     total, pss, todo = 0, 0, [root_pid]
@@ -137,9 +137,9 @@ def _tree(root_pid: int, cpu: dict[int, float], with_pss: bool = True) -> tuple[
         todo += children.get(p, [])
         if p != root_pid and p in times:
             own, reaped = times[p]
-            is_runner = any(p in children.get(z, []) for z in zygotes)
+            is_runner = any(p in children.get(z, []) for z in fork_servers)
             if not is_runner:
-                cpu[p] = max(cpu.get(p, 0.0), own + (reaped if p in zygotes else 0.0))
+                cpu[p] = max(cpu.get(p, 0.0), own + (reaped if p in fork_servers else 0.0))
     return total, pss
 
 
@@ -177,8 +177,8 @@ def main() -> None:
 
     import resource
 
-    from grader.batch import run_batch
-    from grader.gradebook import Gradebook
+    from grader.batch.gradebook import Gradebook
+    from grader.batch.run import run_batch
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_batch_"))
     folder = args.keep or tmp / "submissions"

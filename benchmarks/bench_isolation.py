@@ -22,8 +22,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import wire
-from grader.sandbox import ForkServer, Isolation, bwrap_path, is_root
+from grader.protocol import wire
+from grader.sandbox.forkserver import ForkServer
+from grader.sandbox.plan import Isolation, bwrap_path, is_root
 
 NO_LIMITS = {"memory_mb": 0, "cpu_seconds": 0, "file_mb": 0, "open_files": 0,
              "processes": -1, "stack_mb": 0}

@@ -11,11 +11,11 @@ __all__ = ["check", "grade"]
 
 def __getattr__(name: str) -> Any:
     if name == "check":
-        from .inline import check
+        from grader.inline import check
 
         return check
     if name == "grade":
-        from .api import grade
+        from grader.api import grade
 
         return grade
     raise AttributeError(f"module 'grader' has no attribute {name!r}")

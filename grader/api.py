@@ -9,22 +9,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
-
-from .errors import UsageError
-from .sandbox import ForkServer
+from grader.errors import UsageError
+from grader.sandbox.forkserver import ForkServer
 
 if TYPE_CHECKING:
-    from .result import Result
-    from .spec import Assignment
+    from grader.course.spec import Assignment
+    from grader.result import Result
 
 __all__ = ["grade", "load_assignment", "start_server"]
 
 
 def _preload(root: Path, name: str) -> tuple[str, ...]:
-    from .spec import paths
+    from grader.course.folder import paths
 
     try:
         data = json.loads(paths(root, name)["cases"].read_text(encoding="utf-8"))
@@ -40,7 +38,7 @@ def start_server(root: Path, name: str, limits: dict[str, Any] | None = None) ->
 
 def load_assignment(name: str, course: Path | None = None, *,
                     public_only: bool = False) -> Assignment:
-    from .spec import find_root, load
+    from grader.course.folder import find_root, load
 
     root = find_root(course) if course is None else Path(course).resolve()
     if not (root / "exercises").is_dir():
@@ -60,15 +58,15 @@ def grade(submission: str | Path | None, assignment: str = "hw1", *,
     course folder has no ``solutions/`` (a student's copy), or with ``public_only``,
     only the public cases run and the result says so.
     """
-    from .spec import find_root
+    from grader.course.folder import find_root
 
     t0 = time.perf_counter()
     root = find_root() if course is None else Path(course).resolve()
     own = server is None
     srv = server or start_server(root, assignment, limits)  # first: it warms up meanwhile
-    from .judge import Judge
-    from .spec import load, paths
-    from .submission import load_source
+    from grader.course.folder import load, paths
+    from grader.course.submission import load_source
+    from grader.judge.judge import Judge
 
     try:
         a = load(assignment, root, public_only=public_only)

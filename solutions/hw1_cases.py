@@ -12,15 +12,14 @@ cases share equally.  That is the one place where the split lives.
 
 from __future__ import annotations
 
+import importlib.util as _ilu
+import sys as _sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from grader.spec import Callback, Case, GradCheck, Item
-
-import importlib.util as _ilu
-import sys as _sys
+from grader.course.spec import Callback, Case, GradCheck, Item
 
 if "_grader_reference_hw1" in _sys.modules:
     reference = _sys.modules["_grader_reference_hw1"]

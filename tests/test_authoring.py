@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.authoring import (
+from grader.authoring.exercises import (
     GENERATED_HEADER,
     Cell,
     generate,

@@ -22,19 +22,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import REFERENCE, ROOT, STUB
 
-from grader.authoring import make_notebook
-from grader.batch import (
-    detect_layout,
-    discover,
-    fatal_message,
-    match_roster,
-    read_roster,
-    result_from_dict,
-    run_batch,
-)
-from grader.cli import main
+from grader.authoring.exercises import make_notebook
+from grader.batch.discover import detect_layout, discover
+from grader.batch.gradebook import Gradebook
+from grader.batch.records import fatal_message, result_from_dict
+from grader.batch.roster import match_roster, read_roster
+from grader.batch.run import run_batch
+from grader.cli.main import main
 from grader.errors import UsageError
-from grader.gradebook import Gradebook
 
 REF = REFERENCE.read_text(encoding="utf-8")
 STUB_TEXT = STUB.read_text(encoding="utf-8")
@@ -643,7 +638,7 @@ def test_report_is_self_contained(klass):
 def test_result_dict_is_asdict(klass):
     from dataclasses import asdict
 
-    from grader.batch import result_dict
+    from grader.batch.records import result_dict
 
     for key in ("carol", "mia", "quinn"):
         r = stored_result(klass, key)
@@ -759,9 +754,9 @@ def test_a_killed_worker_does_not_stop_the_batch(tmp_path):
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"grader.runner" in cmd and b"zygote" in cmd and _count(db) >= 1:
+            if b"grader.runner" in cmd and b"fork-server" in cmd and _count(db) >= 1:
                 stat = Path(f"/proc/{pid}/stat").read_text()
-                return int(stat[stat.rindex(")") + 2:].split()[1])   # the zygote's parent
+                return int(stat[stat.rindex(")") + 2:].split()[1])   # the fork server's parent
         return None
 
     found: list[int] = []

@@ -15,12 +15,11 @@ import nbformat
 import numpy as np
 import pytest
 import yaml
-
-from grader import wire
-from grader.authoring import make_notebook
-from grader.drift import cases_differences
-
 from conftest import REFERENCE, ROOT
+
+from grader.authoring.drift import cases_differences
+from grader.authoring.exercises import make_notebook
+from grader.protocol import wire
 
 
 def grade_cli(*args: str, cwd: Path = ROOT, env: dict | None = None
@@ -246,7 +245,7 @@ def _solution_lines() -> list[str]:
 
 
 def test_release_holds_no_solution_and_no_hidden_case(tmp_path):
-    from grader.spec import load
+    from grader.course.folder import load
 
     out, z = tmp_path / "rel", tmp_path / "hw1.zip"
     p = grade_cli("release", "hw1", "--out", str(out), "--zip", str(z))

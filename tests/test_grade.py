@@ -9,11 +9,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from grader.authoring import make_notebook
-from grader.errors import GraderError
-
 from conftest import REFERENCE, ROOT, STUB
+
+from grader.authoring.exercises import make_notebook
+from grader.errors import GraderError
 
 ALL_ITEMS = {"sigmoid": 4, "loss": 6, "elementary": 18, "forward_mode": 8, "backward_mode": 8,
              "loss_and_grad": 6, "gradient_descent": 4, "fit_logistic": 4, "minibatches": 4,
@@ -165,14 +164,14 @@ def test_a_case_that_mutates_its_data_set_leaves_the_next_case_alone(grade_hw1, 
 
 def test_a_source_too_large_to_compile_in_the_judge_is_compiled_by_the_runner(
         grade_hw1, variant):
-    from grader.compiled import COMPILE_LIMIT
+    from grader.protocol.compiled import COMPILE_LIMIT
 
     r = grade_hw1(variant("# padding\n" * (COMPILE_LIMIT // 10 + 1)), items=["elementary"])
     assert r.score == r.max_score == 18, lost(r)
 
 
 def test_code_objects_are_used_only_from_the_same_python():
-    from grader.compiled import MAGIC, compile_source, load_units
+    from grader.protocol.compiled import MAGIC, compile_source, load_units
 
     code = "x = 1\n# cell 2\ny = (\n# cell 3\nz = 3\n"
     units = compile_source(code, "nb.ipynb")

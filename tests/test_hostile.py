@@ -200,9 +200,9 @@ def test_replacing_sys_modules_numpy(hostile):
 
 def test_monkeypatching_the_graders_own_modules(hostile):
     # a judge in this process would now pass everything and take the forged reply
-    r = hostile("import sys, grader.compare, grader.wire\n"
-                "grader.compare.compare = lambda *a, **k: None\n"
-                "for _m in (sys.modules.get('__main__'), sys.modules.get('grader.runner')):\n"
+    r = hostile("import sys, grader.judge.compare, grader.protocol.wire\n"
+                "grader.judge.compare.compare = lambda *a, **k: None\n"
+                "for _m in (sys.modules.get('__main__'), sys.modules.get('grader.runner.calls')):\n"
                 "    if _m is not None and hasattr(_m, 'Runner'):\n"
                 "        def _forged(self, msg, _orig=_m.Runner._call):\n"
                 "            if msg.get('func') == 'perceptron':\n"
@@ -682,7 +682,8 @@ def test_replies_forged_ahead_are_dropped(hostile):
 @pytest.fixture(scope="module")
 def plain_server() -> Any:
     """No bubblewrap: the uid switch (as root) and the rlimits alone."""
-    from grader.sandbox import ForkServer, Isolation
+    from grader.sandbox.forkserver import ForkServer
+    from grader.sandbox.plan import Isolation
 
     srv = ForkServer(("numpy",), course=ROOT, isolation=Isolation(bwrap=False))
     yield srv
@@ -719,7 +720,8 @@ def test_without_bubblewrap_the_uid_and_rlimits_still_hold(plain_server, variant
 def test_memory_watch_kills_where_rlimit_as_is_not_enforced(variant):
     """macOS ignores RLIMIT_AS: there the judge watches the runner's memory and kills it."""
     from grader.api import grade
-    from grader.sandbox import ForkServer, Isolation
+    from grader.sandbox.forkserver import ForkServer
+    from grader.sandbox.plan import Isolation
 
     with ForkServer(("numpy",), {"memory_mb": 400}, course=ROOT,
                     isolation=Isolation(bwrap=False, memory_watch=True)) as srv:
@@ -735,16 +737,16 @@ def test_memory_watch_kills_where_rlimit_as_is_not_enforced(variant):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bubblewrap is Linux only")
 def test_a_broken_bubblewrap_falls_back_to_the_other_layers(tmp_path, monkeypatch):
-    from grader import sandbox
     from grader.api import grade
+    from grader.sandbox import plan
+    from grader.sandbox.forkserver import ForkServer
 
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
                     "exit 1\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(sandbox, "bwrap_path", lambda: str(fake))
-    with sandbox.ForkServer(("numpy",), course=ROOT,
-                            isolation=sandbox.Isolation(bwrap=True)) as srv:
+    monkeypatch.setattr(plan, "bwrap_path", lambda: str(fake))
+    with ForkServer(("numpy",), course=ROOT, isolation=plan.Isolation(bwrap=True)) as srv:
         r = grade(REFERENCE, "hw1", course=ROOT, server=srv, items=[HONEST])
         assert r.score == r.max_score == 6
         assert srv.plan is not None and not srv.plan.bwrap
@@ -756,8 +758,8 @@ def test_a_broken_bubblewrap_falls_back_to_the_other_layers(tmp_path, monkeypatc
 
 
 def test_doctor_reports_the_layers_a_probe_confirms():
-    from grader.cli_doctor import diagnose
-    from grader.sandbox import bwrap_path, is_root
+    from grader.cli.doctor import diagnose
+    from grader.sandbox.plan import bwrap_path, is_root
 
     report = diagnose(ROOT)
     active = {a["layer"] for a in report["active"]}
@@ -788,7 +790,7 @@ def test_doctor_command():
 def test_where_threads_can_start_one_left_running_ends_its_runner(variant):
     """macOS and Windows have no RLIMIT_NPROC for threads: the runner checks after the call."""
     from grader.api import grade
-    from grader.sandbox import ForkServer
+    from grader.sandbox.forkserver import ForkServer
 
     with ForkServer(("numpy",), {"processes": -1}, course=ROOT) as srv:
         code = (HONEST_ALIAS + "import threading, time\n"

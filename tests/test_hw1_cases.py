@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 
@@ -57,7 +56,7 @@ def test_hidden_inputs_stay_in_their_domains(decl):
 
 
 def test_the_named_slips_are_recognizable_on_their_cases(decl):
-    from grader.prepare import prepare_cases
+    from grader.course.prepare import prepare_cases
 
     cases = decl.public_cases() + decl.hidden_cases(np.random.default_rng(1))
     prepared = prepare_cases([c for c in cases if c.slips], decl.ref, decl.ITEMS)

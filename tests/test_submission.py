@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from grader.course.submission import DEFAULT_MAX_BYTES, Source, load_source
 from grader.errors import SubmissionError
-from grader.submission import DEFAULT_MAX_BYTES, Source, load_source
 
 
 def _error(path: Path, **kwargs: Any) -> str:
@@ -243,7 +243,7 @@ def test_binary_notebook(tmp_path: Path) -> None:
 
 
 def test_generated_notebook_loads_back(tmp_path: Path) -> None:
-    from grader.authoring import make_notebook, make_stub, notebook_text
+    from grader.authoring.exercises import make_notebook, make_stub, notebook_text
 
     reference = (
         "# %% [markdown]\n# Intro\n# %%\ndef f(x):\n    # BEGIN SOLUTION\n    return x\n"
@@ -262,7 +262,7 @@ def test_generated_notebook_loads_back(tmp_path: Path) -> None:
 def test_loading_does_not_import_nbformat(tmp_path: Path) -> None:
     path = _notebook(tmp_path, [_code("x = 1")])
     script = (
-        "import sys; from pathlib import Path; from grader.submission import load_source; "
+        "import sys; from pathlib import Path; from grader.course.submission import load_source; "
         f"load_source(Path({str(path)!r})); assert 'nbformat' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[1])

@@ -1,0 +1,1 @@
+"""A whole class: discovering submissions, the roster, the worker pool, the run, the gradebook."""

@@ -1,0 +1,120 @@
+"""The worker processes of a batch: each holds one loaded assignment (hidden cases
+prepared once) and one runner fork server, and grades the submissions it is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.batch.discover import Found
+from grader.batch.records import result_dict
+from grader.errors import SubmissionError
+
+# =========================================================================== workers
+
+
+def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
+                 time_scale: float, limits: dict[str, Any] | None) -> None:
+    """A worker: one loaded assignment, one fork server, grading what the parent sends."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when to stop
+    from grader.api import start_server
+    from grader.course.folder import load
+    from grader.course.submission import load_source
+    from grader.judge.judge import Judge
+
+    try:
+        server = start_server(Path(root), assignment, limits)
+        a = load(assignment, Path(root), public_only=public_only)
+        a.hidden()
+        judge = Judge(a, server, time_scale=time_scale)
+        server.open().close()   # a runner that cannot start is the machine's problem
+    except Exception as e:  # noqa: BLE001 - reported to the parent as one line
+        conn.send(("fatal", f"{e}"))
+        return
+    conn.send(("ready", a.version))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            break
+        if msg is None:
+            break
+        task_id, path = msg
+        t0 = time.perf_counter()
+        try:
+            source = load_source(Path(path))
+        except SubmissionError as e:
+            payload: dict[str, Any] = {"kind": "input", "message": str(e)}
+        else:
+            try:
+                judge.load_notes = []   # a load that fails must not show the last one's notes
+                result = judge.grade(source)
+                payload = {"kind": "result", "result": result_dict(result)}
+            except Exception as e:  # noqa: BLE001 - the runner machinery failed
+                conn.send(("crash", task_id, f"{type(e).__name__}: {e}"))
+                break   # the parent retries the submission in a fresh worker
+        payload["seconds"] = time.perf_counter() - t0
+        if payload["kind"] == "result":
+            payload["result"]["seconds"] = payload["seconds"]
+        try:
+            conn.send(("done", task_id, payload))
+        except (BrokenPipeError, OSError):
+            break
+    server.close()
+
+
+class _Worker:
+    def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, *args), daemon=True)
+        self.proc.start()
+        child.close()
+        self.ready = False
+        self.task: _Task | None = None
+        self.since = 0.0
+
+    def kill(self) -> None:
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+
+
+@dataclass
+class _Task:
+    id: int
+    path: Path
+    hash: str
+    found: list[Found]
+    attempts: int = 0
+    last_error: str = ""
+
+
+def cores() -> int:
+    """The cores this process may use (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _context() -> Any:
+    import multiprocessing as mp
+
+    if sys.platform.startswith("linux") and "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["grader.batch.pool", "grader.api", "grader.judge.judge",
+                                    "grader.course.spec", "grader.course.prepare",
+                                    "grader.course.submission"])
+        return ctx
+    return mp.get_context("spawn")

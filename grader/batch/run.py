@@ -1,0 +1,362 @@
+"""``grade batch``: grade a class's submissions in parallel into the gradebook.
+
+A submission is graded once and its score goes to every member; the parent is the
+gradebook's only writer, one transaction per submission, so a run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.batch.discover import (
+    LAYOUTS,
+    MAX_GROUP,
+    Discovery,
+    Found,
+    Member,
+    check_groups,
+    discover,
+)
+from grader.batch.gradebook import Gradebook, ItemRow, SubmissionRow, now
+from grader.batch.pool import _context, _Task, _Worker, cores
+from grader.batch.records import _error_hash, content_hash, fatal_message
+from grader.batch.roster import match_roster, read_roster
+from grader.errors import GraderError, UsageError
+
+DEFAULT_TIMEOUT = 600.0
+
+
+# =========================================================================== the run
+
+
+@dataclass
+class Progress:
+    """What a progress display is told after each submission."""
+
+    done: int
+    total: int
+    key: str
+    status: str
+
+
+@dataclass
+class BatchSummary:
+    assignment: str
+    layout: str
+    db: Path
+    run_id: int
+    found: int = 0
+    graded: int = 0          # graded in this run
+    unchanged: int = 0       # already in the gradebook, same content and version
+    copied: int = 0          # identical content graded before under another key
+    errors: list[str] = field(default_factory=list)        # "key: message"
+    notes: list[str] = field(default_factory=list)         # "key: note"
+    unmatched: list[str] = field(default_factory=list)
+    no_submission: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {"found": self.found, "graded": self.graded, "unchanged": self.unchanged,
+                "copied": self.copied, "errors": len(self.errors)}
+
+
+class BatchRun:
+    """One ``grade batch``: discovery, the gradebook's bookkeeping, the workers."""
+
+    def __init__(self, assignment: str, folder: Path, *, course: Path | None = None,
+                 db: Path = Path("gradebook.sqlite"), roster: Path | None = None,
+                 layout: str | None = None, workers: int | None = None, force: bool = False,
+                 time_scale: float = 1.0, timeout: float = DEFAULT_TIMEOUT,
+                 max_group: int = MAX_GROUP, public_only: bool = False,
+                 limits: dict[str, Any] | None = None,
+                 progress: Callable[[Progress], None] | None = None) -> None:
+        from grader.api import load_assignment
+
+        folder = Path(folder)
+        if not folder.is_dir():   # the TA's slips first, before the assignment loads
+            discover(folder, assignment, layout)
+        if layout is not None and layout not in LAYOUTS:
+            raise UsageError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+        self.roster = read_roster(Path(roster)) if roster else None
+        self.assignment = load_assignment(assignment, course, public_only=public_only)
+        self.name = assignment
+        self.folder = Path(folder)
+        self.db = Path(db)
+        self.roster_path = Path(roster) if roster else None
+        self.layout = layout
+        if workers is not None and workers < 1:
+            raise UsageError("--workers must be at least 1")
+        self.workers = workers or cores()
+        self.force = force
+        self.time_scale = time_scale
+        self.timeout = timeout
+        self.max_group = max_group
+        self.public_only = public_only
+        self.limits = limits
+        self.progress = progress
+        self._layout = layout or ""
+
+    # ------------------------------------------------------------------ records
+    def _record(self, book: Gradebook, f: Found, hash_: str, run_id: int, *,
+                result: dict[str, Any] | None = None, status: str = "graded",
+                reason: str = "", message: str = "", seconds: float = 0.0) -> str:
+        a = self.assignment
+        notes = list(f.notes)
+        if result is not None:   # dataclasses.asdict(Result), as the worker sent it
+            fatal = fatal_message(result)
+            if fatal:
+                status, reason, message = "error", "import", fatal
+            notes += [n for n in result["notes"] if n not in notes]
+            items = [ItemRow(i["id"], i["title"], i["score"], i["max_score"], i["status"],
+                             i["feedback"], i["cases"]) for i in result["items"]]
+            score, max_score = result["score"], result["max_score"]
+            version = result["version"]
+        else:
+            items = [ItemRow(it.id, it.title, 0.0, float(it.points), "error", message)
+                     for it in a.items]
+            score, max_score, version = 0.0, float(sum(it.points for it in a.items)), a.version
+        header = {k: v for k, v in result.items() if k != "items"} if result else None
+        book.record(SubmissionRow(
+            assignment=self.name, submission=f.key, layout=self._layout, path=str(f.path or ""),
+            file=f.path.name if f.path else "", members=[m.id for m in f.members], hash=hash_,
+            version=version, status=status, reason=reason, message=message, notes=notes,
+            score=score, max_score=max_score, seconds=seconds, graded_at=now(), run_id=run_id,
+            result=header, items=items))
+        return status
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> BatchSummary:
+        t0 = time.perf_counter()
+        roster = self.roster
+        exclude = [self.db, Path(str(self.db) + "-wal"), Path(str(self.db) + "-shm")]
+        if self.roster_path:
+            exclude.append(self.roster_path)
+        disc = discover(self.folder, self.name, self.layout, exclude=exclude,
+                        max_group=self.max_group)
+        self._layout = disc.layout
+        unmatched = match_roster(disc.found, roster) if roster is not None else []
+        for f in disc.found:   # matching may give two names of one student one id
+            first: dict[str, Member] = {}
+            for m in f.members:
+                first.setdefault(m.id.casefold(), m)
+            f.members = list(first.values())
+        # ... and show a student in two submissions only now
+        check_groups(disc.found, self.max_group)
+        book = Gradebook(self.db)
+        version = self.assignment.version
+        run_id = book.start_run(self.name, str(self.folder.resolve()), disc.layout, version)
+        summary = BatchSummary(self.name, disc.layout, self.db, run_id, found=len(disc.found),
+                               unmatched=unmatched, ignored=disc.ignored)
+        try:
+            if roster is not None:
+                book.set_roster(self.name, roster)
+            book.set_members(self.name, [(m.id, f.key, m.name, m.email)
+                                         for f in disc.found for m in f.members])
+            if roster is not None:
+                have = {m.id for f in disc.found for m in f.members}
+                summary.no_submission = [e.id for e in roster if e.id not in have]
+            self._grade_all(book, disc, run_id, summary)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            book.finish_run(run_id, "interrupted", summary.counts())
+            book.close()
+            raise
+        summary.seconds = time.perf_counter() - t0
+        book.finish_run(run_id, "done", summary.counts())
+        book.close()
+        return summary
+
+    def _grade_all(self, book: Gradebook, disc: Discovery, run_id: int,
+                   summary: BatchSummary) -> None:
+        version = self.assignment.version
+        total = len(disc.found)
+        done = 0
+
+        def tick(key: str, status: str) -> None:
+            nonlocal done
+            done += 1
+            if self.progress:
+                self.progress(Progress(done, total, key, status))
+
+        groups: dict[str, list[Found]] = {}
+        for f in disc.found:
+            for n in f.notes:
+                summary.notes.append(f"{f.key}: {n}")
+            if f.error:
+                h = _error_hash(f.error, f.path)
+                if self.force or not book.up_to_date(self.name, f.key, h, version):
+                    self._record(book, f, h, run_id, status="error", reason=f.reason,
+                                 message=f.error)
+                summary.errors.append(f"{f.key}: {f.error}")
+                tick(f.key, "error")
+                continue
+            assert f.path is not None
+            h = content_hash(f.path)
+            if not self.force and book.up_to_date(self.name, f.key, h, version):
+                summary.unchanged += 1
+                row = book.submission(self.name, f.key)
+                if row is not None and row.status == "error":
+                    summary.errors.append(f"{f.key}: {row.message}")
+                tick(f.key, "unchanged")
+                continue
+            groups.setdefault(h, []).append(f)
+
+        tasks: list[_Task] = []
+        for h, fs in groups.items():
+            if not self.force:
+                same = book.same_content(self.name, h, version)
+                if same is not None:
+                    for f in fs:
+                        status = self._record(book, f, h, run_id, result=same.result_dict(),
+                                              seconds=same.seconds)
+                        summary.copied += 1
+                        self._count(book, f, summary, status)
+                        tick(f.key, status)
+                    continue
+            assert fs[0].path is not None
+            tasks.append(_Task(len(tasks), fs[0].path, h, fs))
+        if tasks:
+            self._pool(book, tasks, run_id, summary, tick)
+
+    def _count(self, book: Gradebook, f: Found, summary: BatchSummary, status: str) -> None:
+        if status == "error":
+            row = book.submission(self.name, f.key)
+            summary.errors.append(f"{f.key}: {row.message if row else 'error'}")
+
+    def _finish(self, book: Gradebook, task: _Task, payload: dict[str, Any], run_id: int,
+                summary: BatchSummary, tick: Callable[[str, str], None]) -> None:
+        kind = payload["kind"]
+        for f in task.found:
+            if kind == "result":
+                status = self._record(book, f, task.hash, run_id, result=payload["result"],
+                                      seconds=payload["seconds"])
+            elif kind == "input":
+                status = self._record(book, f, task.hash, run_id, status="error",
+                                      reason="input", message=payload["message"],
+                                      seconds=payload["seconds"])
+            else:
+                status = self._record(book, f, task.hash, run_id, status="error",
+                                      reason=payload.get("reason", "worker"),
+                                      message=payload["message"], seconds=payload["seconds"])
+            summary.graded += 1
+            self._count(book, f, summary, status)
+            tick(f.key, status)
+
+    def _pool(self, book: Gradebook, tasks: list[_Task], run_id: int, summary: BatchSummary,
+              tick: Callable[[str, str], None]) -> None:
+        from multiprocessing.connection import wait
+
+        ctx = _context()
+        args = (str(self.assignment.root), self.name, self.public_only, self.time_scale,
+                self.limits)
+        queue = list(tasks)
+        pool = [_Worker(ctx, args) for _ in range(min(self.workers, len(tasks)))]
+        failures = 0
+        try:
+            while queue or any(w.task for w in pool):
+                for w in pool:
+                    while w.ready and w.task is None and queue:
+                        task = queue.pop(0)
+                        fresh = [f for f in task.found if self.force
+                                 or not book.up_to_date(self.name, f.key, task.hash,
+                                                        self.assignment.version)]
+                        for f in task.found:
+                            if f not in fresh:   # another run graded it meanwhile
+                                summary.unchanged += 1
+                                tick(f.key, "unchanged")
+                        if not fresh:
+                            continue
+                        task.found = fresh
+                        task.attempts += 1
+                        w.task, w.since = task, time.monotonic()
+                        try:
+                            w.conn.send((task.id, str(task.path)))
+                        except (BrokenPipeError, OSError):
+                            pass   # its death is noticed below
+                waits: dict[Any, _Worker] = {w.conn: w for w in pool}
+                waits.update({w.proc.sentinel: w for w in pool})
+                ready: list[Any] = wait(list(waits), timeout=0.5)
+                for obj in ready:
+                    w = waits[obj]
+                    if w not in pool:
+                        continue
+                    msg: Any = None
+                    conn: Any = w.conn
+                    if obj is conn:
+                        try:
+                            msg = conn.recv()
+                        except (EOFError, OSError):
+                            msg = None
+                    if msg is None:
+                        if obj is conn or not w.proc.is_alive():
+                            failures += self._replace(pool, w, ctx, args, queue, book, run_id,
+                                                      summary, tick)
+                        continue
+                    if msg[0] == "ready":
+                        w.ready = True
+                    elif msg[0] == "fatal":
+                        raise GraderError(f"the grading workers cannot start: {msg[1]}")
+                    elif msg[0] == "done" and w.task is not None:
+                        task, w.task = w.task, None
+                        self._finish(book, task, msg[2], run_id, summary, tick)
+                    elif msg[0] == "crash" and w.task is not None:
+                        w.task.last_error = str(msg[2])
+                        failures += self._replace(pool, w, ctx, args, queue, book, run_id,
+                                                  summary, tick)
+                now_ = time.monotonic()
+                for w in list(pool):
+                    if w.task is not None and now_ - w.since > self.timeout:
+                        task, w.task = w.task, None
+                        self._finish(book, task, {
+                            "kind": "crash", "reason": "deadline", "seconds": now_ - w.since,
+                            "message": f"grading took over {self.timeout:g} s and was "
+                                       "stopped (several functions that hang?)"},
+                            run_id, summary, tick)
+                        self._replace(pool, w, ctx, args, queue, book, run_id, summary, tick)
+                if failures > 3 * self.workers + 3:
+                    raise GraderError("grading workers keep dying: check that the course's "
+                                      "solutions import, and the machine's memory")
+        except BaseException:
+            for w in pool:   # interrupted: stop at once, the gradebook holds whole results
+                w.kill()
+            raise
+        for w in pool:
+            try:
+                w.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        deadline = time.monotonic() + 5
+        for w in pool:
+            w.proc.join(max(0.0, deadline - time.monotonic()))
+            w.kill()
+
+    def _replace(self, pool: list[_Worker], w: _Worker, ctx: Any, args: tuple[Any, ...],
+                 queue: list[_Task], book: Gradebook, run_id: int, summary: BatchSummary,
+                 tick: Callable[[str, str], None]) -> int:
+        """A worker died (or was stopped): retry its submission once, start another."""
+        task, w.task = w.task, None
+        w.kill()
+        pool.remove(w)
+        if task is not None:
+            if task.attempts < 2:
+                queue.insert(0, task)
+            else:
+                why = f" ({task.last_error})" if task.last_error else ""
+                self._finish(book, task, {
+                    "kind": "crash", "reason": "worker", "seconds": 0.0,
+                    "message": "the grader failed twice on this submission" + why[:300]
+                               + "; re-run to try again"}, run_id, summary, tick)
+        if queue:
+            pool.append(_Worker(ctx, args))
+        return 1
+
+
+def run_batch(assignment: str, folder: str | Path, **options: Any) -> BatchSummary:
+    """Grade every submission in ``folder`` into the gradebook; see :class:`BatchRun`."""
+    return BatchRun(assignment, Path(folder), **options).run()

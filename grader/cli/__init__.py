@@ -1,0 +1,1 @@
+"""The ``grade`` command: thin click layers over the library API."""

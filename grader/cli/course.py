@@ -1,0 +1,101 @@
+"""Course staff's commands: ``grade verify``, ``grade release``, ``grade init-ci``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from grader.cli.common import course_option, handles_errors
+from grader.errors import UsageError
+
+
+@click.command("verify")
+@click.argument("assignments", nargs=-1)
+@course_option
+@handles_errors
+def verify(assignments: tuple[str, ...], course: Path | None) -> None:
+    """Check ASSIGNMENTS (default: all) as a course's CI should; exit 1 on any failure.
+
+    The reference scores full marks, the stubs score zero on every item, the committed
+    exercises are what `grade assign` writes, a notebook grades the same as the .py,
+    every expected value is finite, and every derivative agrees with finite differences.
+
+    \b
+    Example:
+      grade verify            # every assignment of this course
+      grade verify hw1
+    """
+    from grader.authoring.verify import verify as run_verify
+    from grader.course.folder import available, find_root
+
+    root = find_root(course)
+    names = list(assignments) or available(root)
+    if not names:
+        raise UsageError(f"no assignments in {root / 'exercises'}")
+    failed = 0
+    for name in names:
+        if name not in available(root):
+            raise UsageError(f"unknown assignment {name!r}; here: {', '.join(available(root))}")
+        report = run_verify(root, name)
+        for c in report.checks:
+            mark = "ok  " if c.ok else "FAIL"
+            click.echo(f"{mark} {name}: {c.name}" + (f" — {c.detail}" if not c.ok and c.detail
+                                                     else ""))
+        failed += sum(not c.ok for c in report.checks)
+    if failed:
+        click.echo(f"{failed} check(s) failed", err=True)
+        sys.exit(1)
+    click.echo(f"all checks passed for {', '.join(names)}")
+
+
+@click.command("release")
+@click.argument("assignment")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the release into this folder.")
+@click.option("--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the release as this zip file.")
+@course_option
+@handles_errors
+def release(assignment: str, out: Path | None, zip_path: Path | None,
+            course: Path | None) -> None:
+    """Build what students receive for ASSIGNMENT: exercises, data, the grader; no solutions.
+
+    \b
+    Example:
+      grade release hw1 --out build/hw1
+      grade release hw1 --zip build/hw1.zip
+    """
+    from grader.authoring.release import release as build
+    from grader.course.folder import available, find_root
+
+    root = find_root(course)
+    if assignment not in available(root):
+        raise UsageError(f"unknown assignment {assignment!r}; here: {', '.join(available(root))}")
+    for p in build(root, assignment, out, zip_path):
+        click.echo(f"wrote {p}")
+
+
+@click.command("init-ci")
+@click.option("--dir", "target", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".github/workflows"), show_default=True,
+              help="Where the workflow file goes.")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow file.")
+@handles_errors
+def init_ci(target: Path, force: bool) -> None:
+    """Write a GitHub Actions workflow that runs `grade verify` on every push.
+
+    \b
+    Example:
+      grade init-ci           # writes .github/workflows/grade-verify.yml
+    """
+    from importlib.resources import files
+
+    text = files("grader").joinpath("templates/grade-verify.yml").read_text(encoding="utf-8")
+    path = target / "grade-verify.yml"
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists: pass --force to overwrite it")
+    target.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")

@@ -1,0 +1,3 @@
+"""What an assignment and a course folder are:
+declarations, prepared cases, a student's submission.
+"""

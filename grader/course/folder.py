@@ -1,0 +1,114 @@
+"""A course folder: where an assignment's files are, its declarations and version, loading it."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+import types
+from pathlib import Path
+from typing import Iterable
+
+from grader.course.prepare import prepare_cases
+from grader.course.spec import CASES_SUFFIX, Assignment, Item, PreparedCase
+from grader.errors import AuthoringError, UsageError
+
+
+def paths(root: Path, name: str) -> dict[str, Path]:
+    return {"stub": root / "exercises" / f"{name}.py",
+            "notebook": root / "exercises" / f"{name}.ipynb",
+            "cases": root / "exercises" / f"{name}{CASES_SUFFIX}",
+            "reference": root / "solutions" / f"{name}.py",
+            "declarations": root / "solutions" / f"{name}_cases.py"}
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course folder: the nearest folder at or above ``start`` with ``exercises/``."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "exercises").is_dir():
+            return d
+    raise UsageError(f"no course folder found at or above {here}: run grade in the folder "
+                     "that holds exercises/ (or pass --course DIR)")
+
+
+def available(root: Path) -> list[str]:
+    d = root / "exercises"
+    return sorted(p.name[: -len(CASES_SUFFIX)] for p in d.glob(f"*{CASES_SUFFIX}"))
+
+
+def import_path(path: Path, name: str) -> types.ModuleType:
+    """Import a trusted instructor file (reference or declarations) by path."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise AuthoringError(f"{path}: cannot be imported")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except Exception as e:  # noqa: BLE001 - an instructor file that fails is an authoring error
+        del sys.modules[name]
+        raise AuthoringError(f"{path}: {type(e).__name__}: {e}") from None
+    return mod
+
+
+def version_hash(files: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        if p.exists():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def load_declarations(root: Path, name: str) -> types.ModuleType:
+    p = paths(root, name)
+    if not p["declarations"].exists():
+        raise UsageError(f"{p['declarations']} not found: this is the instructor's side "
+                         "(solutions/), which a student's copy does not have")
+    ref = import_path(p["reference"], f"_grader_reference_{name}")
+    decl = import_path(p["declarations"], f"_grader_cases_{name}")
+    decl.__dict__.setdefault("reference", ref)
+    return decl
+
+
+def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
+    """Load an assignment: the public part always, the secret part where present."""
+    p = paths(root, name)
+    if not p["cases"].exists():
+        known = available(root)
+        hint = f"; assignments here: {', '.join(known)}" if known else ""
+        raise UsageError(f"unknown assignment {name!r}: {p['cases']} not found{hint}")
+    try:
+        data = json.loads(p["cases"].read_text(encoding="utf-8"))
+        items = [Item.from_json(d) for d in data["items"]]
+        public = [PreparedCase.from_json(d) for d in data["cases"]]
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{p['cases']} is damaged ({type(e).__name__}: {e}); "
+                         "regenerate it with `grade assign`") from None
+    settings = data.get("assignment", {})
+    full = (not public_only) and p["reference"].exists() and p["declarations"].exists()
+    reference = None
+    factory = None
+    seed = None
+    files = [p["cases"]]
+    if full:
+        decl = load_declarations(root, name)
+        reference = decl.reference
+        seed = int(getattr(decl, "ASSIGNMENT", {}).get("seed", 0))
+        files += [p["reference"], p["declarations"]]
+
+        def factory() -> list[PreparedCase]:
+            import numpy as np
+
+            rng = np.random.default_rng(seed)
+            return prepare_cases(decl.hidden_cases(rng), reference, items)
+
+    return Assignment(name=name, root=root, module=settings.get("module", name), items=items,
+                      public=public, hidden_factory=factory, reference=reference,
+                      version=version_hash(files), seed=seed,
+                      preload=tuple(settings.get("preload", ("numpy",))),
+                      given_source=data.get("given_source", ""),
+                      hidden_weights={(d["item"], d["part"]): float(d["weight"])
+                                      for d in data.get("hidden_weights", [])})

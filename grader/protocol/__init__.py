@@ -1,0 +1,3 @@
+"""The judge<->runner protocol:
+length-prefixed MessagePack frames, values as plain data, the channel, code objects.
+"""

@@ -1,0 +1,1 @@
+"""Renderers of results: the terminal table, LMS exports, feedback files, the class report."""

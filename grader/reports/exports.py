@@ -1,0 +1,408 @@
+"""Exports of a gradebook: a Canvas gradebook CSV, Gradescope results, per-student feedback.
+
+Everything here reads the gradebook only (no course folder, no grading).  Hidden cases
+stay hidden unless ``show_hidden`` (after the deadline): without it feedback says how many
+hidden cases failed, never which or how.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
+from grader.errors import UsageError
+
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
+MAX_MESSAGES = 5
+
+
+@dataclass
+class ItemInfo:
+    id: str
+    title: str
+    max_score: float
+
+
+@dataclass
+class StudentGrade:
+    """A student as the exports see them: roster data, and the submission they count for."""
+
+    entry: RosterEntry
+    on_roster: bool
+    status: str                         # graded | error | no submission
+    submission: SubmissionRow | None
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return self.submission.score if self.submission is not None else 0.0
+
+    def item(self, item_id: str) -> ItemRow | None:
+        if self.submission is None:
+            return None
+        return next((i for i in self.submission.items if i.item == item_id), None)
+
+
+@dataclass
+class ExportData:
+    assignment: str
+    items: list[ItemInfo]
+    submissions: list[SubmissionRow]
+    students: list[StudentGrade]
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(i.max_score for i in self.items), 6)
+
+
+def load(book: Gradebook, assignment: str) -> ExportData:
+    """What the last ``grade batch`` of ``assignment`` left in the gradebook."""
+    subs = book.submissions(assignment)
+    if not subs:
+        known = book.assignments()
+        hint = f" (it has: {', '.join(known)})" if known else ""
+        raise UsageError(f"no grades for {assignment} in {book.path}{hint}: run "
+                         f"`grade batch {assignment} SUBMISSIONS` first")
+    items: dict[str, ItemInfo] = {}
+    for s in subs:
+        for it in s.items:
+            items.setdefault(it.item, ItemInfo(it.item, it.title, it.max_score))
+    by_key = {s.submission: s for s in subs}
+    roster_ids = {e.id for e in book.roster(assignment)}
+    students = []
+    for entry, keys in iter_students(book, assignment):
+        mine = [by_key[k] for k in keys if k in by_key]
+        graded = [s for s in mine if s.status == "graded"]
+        sub = max(graded, key=lambda s: s.score) if graded else (mine[0] if mine else None)
+        status = sub.status if sub is not None else "no submission"
+        students.append(StudentGrade(entry, entry.id in roster_ids, status, sub, keys))
+    return ExportData(assignment, list(items.values()), subs, students)
+
+
+def _points(x: float) -> str:
+    """A score for people and spreadsheets: at most 2 decimals, no trailing zeros."""
+    x = round(float(x), 2)
+    return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe form of a student id or submission key."""
+    s = re.sub(r"[^\w.@+-]", "_", name).strip("._") or "student"
+    return s[:120]
+
+
+# =========================================================================== CSV
+
+
+def write_csv(data: ExportData, path: Path, *, items: bool = True,
+              column: str | None = None, status: bool = False) -> int:
+    """A Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section, then
+    a column per item (``hw1: sigmoid``) unless ``items`` is False, then the total
+    (``column``, default the assignment's name).  The second row gives the points possible,
+    as in Canvas's own export.  Students with no submission get 0.  With ``status``, two more
+    columns, Status (graded, error, no submission) and Message, for the TA's own use
+    (Canvas would take them for assignments)."""
+    total = column or data.assignment
+    header = list(CANVAS_COLUMNS)
+    if items:
+        header += [f"{data.assignment}: {i.id}" for i in data.items]
+    header.append(total)
+    if status:
+        header += ["Status", "Message"]
+    if len(set(header)) != len(header):
+        raise UsageError(f"--column {total!r} repeats another column's name")
+    rows = [header, [POINTS_POSSIBLE, "", "", "", ""]
+            + ([_points(i.max_score) for i in data.items] if items else [])
+            + [_points(data.max_score)] + (["", ""] if status else [])]
+    for st in data.students:
+        e = st.entry
+        row = [e.name, e.id, e.extra.get("sis_user_id", ""), e.extra.get("sis_login_id", ""),
+               e.extra.get("section", "")]
+        if items:
+            for i in data.items:
+                it = st.item(i.id)
+                row.append(_points(it.score if it is not None else 0.0))
+        row.append(_points(st.score))
+        if status:
+            row += [st.status, st.submission.message if st.submission is not None else ""]
+        rows.append(row)
+    _parent(path)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return len(data.students)
+
+
+def _parent(path: Path) -> None:
+    if not path.parent.exists():
+        raise UsageError(f"cannot write {path}: {path.parent} does not exist")
+
+
+def _outdir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file: give a folder")
+    if not path.parent.exists():
+        raise UsageError(f"cannot create {path}: {path.parent} does not exist")
+    path.mkdir(exist_ok=True)
+
+
+# =========================================================================== feedback text
+
+
+@dataclass
+class Fix:
+    """What to fix in one item: messages (with details) and the hidden cases' summary."""
+
+    item: ItemRow
+    messages: list[tuple[str, str]]     # (message, details)
+    more: int                           # further failing messages not shown
+    hidden_failed: int                  # hidden cases failed but not described
+    hidden_total: int
+
+
+def fixes(sub: SubmissionRow, *, show_hidden: bool = False) -> list[Fix]:
+    """Per item not at full marks: the distinct failing messages, public cases first."""
+    out = []
+    for it in sub.items:
+        if it.score >= it.max_score - 1e-9 and it.status == "passed":
+            continue
+        failing = [c for c in it.cases if not c.get("passed")]
+        public = [c for c in failing if c.get("visibility") == "public"]
+        hidden = [c for c in failing if c.get("visibility") != "public"]
+        shown: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for c in public + (hidden if show_hidden else []):
+            msg = str(c.get("message", ""))
+            if msg in seen:
+                continue
+            seen.add(msg)
+            shown.append((msg, str(c.get("details", "")) if c in public else ""))
+        if not it.cases and it.feedback:
+            shown.append((it.feedback, ""))
+        hidden_left = 0 if show_hidden else sum(str(c.get("message")) not in seen
+                                                for c in hidden)
+        out.append(Fix(it, shown[:MAX_MESSAGES], max(0, len(shown) - MAX_MESSAGES),
+                       hidden_left,
+                       sum(c.get("visibility") != "public" for c in it.cases)))
+    return out
+
+
+def _hidden_line(fx: Fix) -> str:
+    n = fx.hidden_failed
+    return (f"{n} of {fx.hidden_total} hidden case{'s' * (fx.hidden_total != 1)} failed; "
+            "their details are released after the deadline")
+
+
+def fix_text(fx: Fix, details: bool = True, width: int = 3000) -> str:
+    """Plain text of one item's fixes (Gradescope's test output)."""
+    lines = []
+    for msg, det in fx.messages:
+        lines.append(f"- {msg}")
+        if details and det:
+            lines += ["    " + ln for ln in det[:width].splitlines()]
+    if fx.more:
+        lines.append(f"- ... and {fx.more} more")
+    if fx.hidden_failed:
+        lines.append(f"- {_hidden_line(fx)}")
+    return "\n".join(lines)
+
+
+# =========================================================================== Gradescope
+
+
+def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False) -> dict[str, Any]:
+    """One submission in Gradescope's autograder ``results.json`` format: top-level
+    ``score``, ``execution_time`` (seconds), ``output``, and ``tests`` with ``name``,
+    ``score``, ``max_score``, ``status``, ``output``, ``visibility``."""
+    by_item = {fx.item.item: fx for fx in fixes(sub, show_hidden=show_hidden)}
+    tests = []
+    for n, it in enumerate(sub.items, start=1):
+        fx = by_item.get(it.item)
+        if sub.status == "error":
+            output = sub.message
+        elif fx is None:
+            output = "All cases pass."
+        else:
+            output = fix_text(fx)
+        tests.append({"name": f"{it.item}: {it.title}" if it.title else it.item,
+                      "number": str(n),
+                      "score": round(it.score, 6), "max_score": round(it.max_score, 6),
+                      "status": "passed" if it.status == "passed" else "failed",
+                      "output": output, "visibility": "visible"})
+    head = [sub.message] if sub.status == "error" else []
+    head += [f"note: {n}" for n in sub.notes]
+    return {"score": round(sub.score, 6), "execution_time": math.ceil(sub.seconds),
+            "output": "\n".join(head), "tests": tests}
+
+
+def write_gradescope(data: ExportData, folder: Path, *, show_hidden: bool = False) -> int:
+    """``folder/KEY/results.json`` for every submission."""
+    _outdir(folder)
+    for sub in data.submissions:
+        d = folder / _safe(sub.submission)
+        d.mkdir(exist_ok=True)
+        (d / "results.json").write_text(
+            json.dumps(gradescope_results(sub, show_hidden=show_hidden), indent=2) + "\n",
+            encoding="utf-8")
+    return len(data.submissions)
+
+
+# =========================================================================== feedback files
+
+
+def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool = False) -> str:
+    e = st.entry
+    who = f"{e.name} ({e.id})" if e.name else e.id
+    out = [f"# {data.assignment}: feedback for {who}", ""]
+    sub = st.submission
+    if sub is None:
+        out += [f"**Score: 0 / {_points(data.max_score)}**", "",
+                (f"No submission of {data.assignment} was found for you. If you did "
+                 "submit, tell your TA."), ""]
+        return "\n".join(out)
+    out += [f"**Score: {_points(sub.score)} / {_points(sub.max_score)}**", ""]
+    others = [m for m in sub.members if m != e.id]
+    out.append(f"Graded: `{sub.file or sub.submission}`"
+               + (f" (a group submission with {', '.join(others)})" if others else "")
+               + f", assignment version {sub.version}.")
+    out.append("")
+    if sub.status == "error":
+        out += ["## Your submission could not be graded", "", sub.message, "",
+                "Fix this and submit again: nothing of it ran, so every item scores 0.", ""]
+    out += ["| item | points | status |", "|---|---:|---|"]
+    for it in sub.items:
+        out.append(f"| {it.item} | {_points(it.score)}/{_points(it.max_score)} | "
+                   f"{it.status} |")
+    out.append("")
+    if sub.status != "error":
+        fx_list = fixes(sub, show_hidden=show_hidden)
+        if fx_list:
+            out += ["## What to fix", ""]
+        for fx in fx_list:
+            it = fx.item
+            out += [(f"### {it.item}: {it.title} "
+                     f"({_points(it.score)}/{_points(it.max_score)}, {it.status})"), ""]
+            for msg, det in fx.messages:
+                out.append(f"- {msg}")
+                if det:
+                    out += ["", "  ```", *["  " + ln for ln in det[:3000].splitlines()],
+                            "  ```"]
+            if fx.more:
+                out.append(f"- ... and {fx.more} more")
+            if fx.hidden_failed:
+                out.append(f"- {_hidden_line(fx)}")
+            out.append("")
+        if not fx_list:
+            out += ["Every item passes: full marks.", ""]
+    if sub.notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in sub.notes] + [""]
+    return "\n".join(out)
+
+
+def feedback_html(data: ExportData, st: StudentGrade, *, show_hidden: bool = False) -> str:
+    """The same content as :func:`feedback_markdown`, as a self-contained HTML page."""
+    md = feedback_markdown(data, st, show_hidden=show_hidden)
+    return _page(f"{data.assignment}: {st.entry.id}", _md_to_html(md))
+
+
+def _inline(text: str) -> str:
+    t = html.escape(text)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
+
+
+def _md_to_html(md: str) -> str:
+    """The small Markdown subset the feedback uses: headings, lists, tables, code."""
+    out: list[str] = []
+    lines = md.splitlines()
+    i = 0
+    in_list = False
+
+    def close_list() -> None:
+        nonlocal in_list
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+
+    while i < len(lines):
+        ln = lines[i]
+        s = ln.strip()
+        if s.startswith("```"):
+            block = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                block.append(lines[i].removeprefix("  "))
+                i += 1
+            out.append(f"<pre>{html.escape(chr(10).join(block))}</pre>")
+        elif s.startswith("#"):
+            close_list()
+            level = len(s) - len(s.lstrip("#"))
+            out.append(f"<h{level}>{_inline(s[level:].strip())}</h{level}>")
+        elif s.startswith("|"):
+            close_list()
+            rows = []
+            while i < len(lines) and lines[i].strip().startswith("|"):
+                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+                if not all(set(c) <= set("-:") for c in cells):
+                    rows.append(cells)
+                i += 1
+            i -= 1
+            head = "".join(f"<th>{_inline(c)}</th>" for c in rows[0])
+            body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>"
+                           for r in rows[1:])
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif s.startswith("- "):
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{_inline(s[2:])}</li>")
+        elif s:
+            close_list()
+            out.append(f"<p>{_inline(s)}</p>")
+        i += 1
+    close_list()
+    return "\n".join(out)
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }
+td:nth-child(2) { text-align: right; }
+pre { background: #f5f5f5; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }
+code { background: #f2f2f2; padding: 0 0.2rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.25rem; margin-top: 1.5rem; }
+h3 { font-size: 1.05rem; }
+"""
+
+
+def _page(title: str, body: str, style: str = STYLE) -> str:
+    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def write_feedback(data: ExportData, folder: Path, *, fmt: str = "md",
+                   show_hidden: bool = False) -> int:
+    """``folder/STUDENT.md`` (or ``.html``) for every student, with or without a submission."""
+    _outdir(folder)
+    used: set[str] = set()
+    for st in data.students:
+        name = _safe(st.entry.id)
+        while name in used:
+            name += "_"
+        used.add(name)
+        if fmt == "html":
+            text = feedback_html(data, st, show_hidden=show_hidden)
+        else:
+            text = feedback_markdown(data, st, show_hidden=show_hidden)
+        (folder / f"{name}.{fmt}").write_text(text, encoding="utf-8")
+    return len(data.students)

@@ -1,0 +1,51 @@
+"""Show a result on a terminal: a table per item, the total, then what to fix."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from grader.result import Result
+
+STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
+         "timeout": "magenta", "missing": "dim"}
+
+
+def _points(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def render(result: Result, file: IO[str] | None = None, details: bool = True,
+           max_details: int = 6) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=file, highlight=False, soft_wrap=False)
+    title = f"{result.assignment}: {result.submission}"
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("item")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    table.add_column("feedback", overflow="fold", max_width=90)
+    for it in result.items:
+        table.add_row(it.id, f"{_points(it.score)}/{_points(it.max_score)}",
+                      Text(it.status, style=STYLE.get(it.status, "")),
+                      Text(it.feedback.splitlines()[0] if it.feedback else ""))
+    console.print(table)
+    scope = "" if result.mode == "full" else " (public cases only)"
+    console.print(Text(f"Total: {_points(result.score)}/{_points(result.max_score)}{scope}",
+                       style="bold"))
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    if not details:
+        return
+    shown = 0
+    for it in result.items:
+        for c in it.cases:
+            if c.passed or c.visibility != "public" or not c.details or shown >= max_details:
+                continue
+            shown += 1
+            console.print()
+            console.print(Text(f"{it.id} / {c.name}", style="bold"))
+            console.print(Text(c.message))
+            console.print(Text(c.details))

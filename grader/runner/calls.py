@@ -1,0 +1,476 @@
+"""The runner: the only process that ever executes a submission's code.
+
+It loads the submission as a module (from code objects the judge compiled, see
+:mod:`grader.protocol.compiled`), calls the functions the judge names, a batch at a time, with the
+arguments the judge sends, and sends back raw data only: the returned value (through
+:mod:`grader.protocol.wire`), captured output, warnings and error text, each capped.  It never
+sees a reference implementation or an expected value.  Callables the grader passes and
+the graded functions the judge substitutes are proxies here: their results come from
+the judge over the channel.  A substitute the submission's own version may stand in for
+(it passed its own item) runs here instead, with each call logged for the judge to check.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import linecache
+import os
+import sys
+import types
+import warnings
+from typing import Any
+
+import numpy as np
+
+from grader.protocol import wire
+from grader.protocol.channel import Channel, ChannelClosed
+from grader.protocol.compiled import load_units
+
+OUTPUT_CAP = 64 * 1024
+ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
+ARG_CACHE_BYTES = 64 * 1024 * 1024
+LOG_CAP = 40_000  # wire nodes (up to 8 numbers each) of own-helper calls logged per call;
+#                  past it the judge answers the rest, as substitutes
+TRACE_CAP = 4 * 1024
+
+
+
+def thread_count() -> int:
+    """Threads of this process: the kernel's count where /proc tells, else Python's."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
+
+
+
+class CappedWriter(io.TextIOBase):
+    """A text stream that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def write(self, s: Any) -> int:
+        s = str(s)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def writable(self) -> bool:
+        return True
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output dropped]"
+        return out
+
+
+class GraderCallbackError(RuntimeError):
+    """Raised inside student code when a grader-provided callable cannot answer."""
+
+
+class Runner:
+    """Serves one submission over one channel until told to exit or the channel closes."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.ch = channel
+        self.module: types.ModuleType | None = None
+        self.filename = "<submission>"
+        self.originals: dict[str, Any] = {}
+        self.handles: dict[str, Any] = {}
+        self.cut_short = ""  # why the module stopped early at import (sys.exit)
+        self.threads = thread_count()
+        self.finished = False  # a reply asked the judge for a fresh runner: stop after it
+        self.log: list[dict[str, Any]] | None = None  # the current call's own-helper calls
+        self.logged = 0  # their size, in wire nodes
+        self.arguments: dict[bytes, Any] = {}  # large packed arguments, decoded
+        self.cached_bytes = 0
+        self.depth = 0  # own helpers running now (only the outermost is logged)
+
+    # ------------------------------------------------------------------ the loop
+    def serve(self) -> None:
+        while not self.finished:
+            try:
+                msg = self.ch.recv()
+            except ChannelClosed:
+                return
+            op = msg.get("op")
+            if op == "load":
+                self._send(self._load(msg), msg)
+            elif op == "given":
+                self._send(self._given(msg), msg)
+            elif op == "calls":
+                self._calls(msg)
+            elif op == "exit":
+                return
+            else:
+                self._send({"op": "error", "message": f"unknown op {op!r}"}, msg)
+
+    def _send(self, reply: dict[str, Any], request: dict[str, Any]) -> None:
+        """Send a reply with its request's nonce; one that cannot be encoded (too large,
+        say) becomes an error."""
+        if "nonce" in request:
+            reply["nonce"] = request["nonce"]
+        try:
+            self.ch.send(reply)
+        except ChannelClosed:
+            raise
+        except Exception as e:  # noqa: BLE001 - wire.WireError, ValueError (huge ints), ...
+            self.ch.send({"op": reply.get("op", "error"), "status": "error",
+                          "nonce": request.get("nonce"), "index": reply.get("index"),
+                          "error": {"type": "WireError", "line": None,
+                                    "message": f"the reply cannot be sent: {str(e)[:300]}"}})
+
+    def _stray_threads(self, what: str) -> dict[str, Any] | None:
+        """Threads must end with the call that started them: one left running ends the runner.
+
+        (Where a runner cannot start threads at all, RLIMIT_NPROC stops them first.)
+        """
+        extra = thread_count() - self.threads
+        if extra <= 0:
+            return None
+        self.finished = True
+        return {"type": "ThreadError", "line": None,
+                "message": f"{what} left {extra} thread{'s' * (extra > 1)} running; threads "
+                           "must finish before the function returns (this runner was stopped)"}
+
+    # ------------------------------------------------------------------ load
+    def _load(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Execute the submission as a module.
+
+        A ``.py`` file runs as one unit: an exception at import fails the load, and
+        ``sys.exit()`` ends it there, as when Python runs the file (what it defined so far
+        is graded; a function defined after it is reported as never defined).  A
+        notebook runs cell by cell (cells are marked ``# cell N`` by the reader), as
+        Jupyter would: a cell that fails is reported in a note and the next cells run.
+        """
+        self.filename = str(msg.get("filename", "<submission>"))
+        # tracebacks read the source from here, never from a file (there is none to find)
+        linecache.cache[self.filename] = (len(str(msg.get("code", ""))), None,
+                                          str(msg.get("code", "")).splitlines(True),
+                                          self.filename)
+        mod = types.ModuleType(str(msg.get("module", "submission")))
+        mod.__file__ = self.filename
+        code = str(msg["code"])
+        per_cell = self.filename.endswith(".ipynb")
+        units = load_units(msg, code, self.filename)
+        out = CappedWriter()
+        notes: list[str] = []
+        status, error = "ok", None
+        with _captured(out), warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            for label, compiled in units:
+                if isinstance(compiled, dict):  # it did not compile
+                    err = {"type": str(compiled.get("type")), "line": compiled.get("line"),
+                           "message": str(compiled.get("message"))}
+                    if per_cell:
+                        notes.append(f"{label} was skipped: {err['type']}: {err['message']}")
+                        continue
+                    return {"op": "loaded", "status": "syntax", "error": err, "stdout": ""}
+                try:
+                    exec(compiled, mod.__dict__)  # noqa: S102 - this process exists to run it
+                except SystemExit as e:
+                    if not per_cell:
+                        # as when Python runs the file: it stops there, what it defined stays
+                        line = self._error(e).get("line")
+                        where = f" at line {line}" if line else ""
+                        self.cut_short = (f"the submission called sys.exit({repr(e.code)[:40]})"
+                                          f"{where} while being imported; the code after it "
+                                          "never ran")
+                        notes.append(self.cut_short)
+                        break
+                    notes.append(f"{label} called sys.exit(); later cells still ran")
+                except BaseException as e:  # noqa: BLE001 - any failure at import is reported
+                    err = self._error(e)
+                    if not per_cell:
+                        status, error = "error", err
+                        break
+                    notes.append(f"{label} raised {err['type']}: {err['message'][:200]} "
+                                 "(later cells still ran)")
+        self.module = mod
+        self.originals = dict(mod.__dict__)
+        stray = self._stray_threads("importing the submission")
+        if stray is not None and status == "ok":
+            status, error = "error", stray
+        return {"op": "loaded", "status": status, "error": error, "stdout": out.text(),
+                "notes": notes[:50]}
+
+    def _given(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Re-define provided (ungraded) names from the released exercise's own source."""
+        assert self.module is not None
+        ns: dict[str, Any] = {"__name__": self.module.__name__}
+        try:
+            for _label, code in load_units(msg, str(msg["code"]), "<given>"):
+                if isinstance(code, dict):
+                    raise SyntaxError(str(code.get("message")))
+                exec(code, ns)  # noqa: S102
+            for name in msg.get("names", []):
+                self.module.__dict__[name] = ns[name]
+        except BaseException as e:  # noqa: BLE001
+            return {"op": "given", "status": "error", "error": self._error(e)}
+        return {"op": "given", "status": "ok"}
+
+    # ------------------------------------------------------------------ calls
+    def _proxy(self, name: str, substitute: bool) -> Any:
+        ch = self.ch
+        original = self.originals.get(name)
+
+        def proxy(*args: Any, **kwargs: Any) -> Any:
+            enc = wire.Encoder(callable_name=self._register)
+            payload = enc.encode([list(args), kwargs])
+            ch.send({"op": "callback", "name": name, "args": wire.pack_value(payload)})
+            while True:
+                reply = ch.recv()
+                if reply.get("op") != "invoke":
+                    break
+                self._send(self._invoke(reply), reply)
+            if reply.get("op") != "reply":
+                raise GraderCallbackError("the grader sent an unexpected message")
+            if reply.get("fallback") and substitute and callable(original):
+                return original(*args, **kwargs)
+            if "error" in reply:
+                raise GraderCallbackError(str(reply["error"]))
+            for g, st in zip(enc.rngs, reply.get("rng_states", [])):
+                wire.set_generator_state(g, st)
+            return wire.Decoder(allow_dataframe=True).decode(wire.unpack_value(reply.get("value")))
+
+        proxy.__name__ = name
+        proxy.__qualname__ = name
+        return proxy
+
+    def _register(self, fn: Any) -> str | None:
+        """A student callable handed to a substitute: the judge may invoke it by handle."""
+        if not callable(fn) or isinstance(fn, type):
+            return None
+        handle = f"h{len(self.handles)}"
+        self.handles[handle] = fn
+        return handle
+
+    def _invoke(self, msg: dict[str, Any]) -> dict[str, Any]:
+        fn = self.handles.get(str(msg.get("handle")))
+        if fn is None:
+            return {"op": "invoked", "error": "unknown handle"}
+        try:
+            args, kwargs = wire.Decoder(on_callable=lambda n: self._proxy(n, False),
+                                        allow_dataframe=True).decode(msg.get("args"))
+            value = fn(*args, **dict(kwargs))
+            return {"op": "invoked", "value": wire.Encoder().encode(value)}
+        except GraderCallbackError as e:
+            return {"op": "invoked", "error": str(e)}
+        except BaseException as e:  # noqa: BLE001 - reported to the judge as data
+            err = self._error(e)
+            return {"op": "invoked", "error": f"your function passed to the grader raised "
+                                              f"{err['type']}: {err['message'][:300]}"}
+
+    def _calls(self, msg: dict[str, Any]) -> None:
+        """A batch of calls, run in order; each result is sent as soon as it is ready.
+
+        The judge sends an item's calls at once, so a call costs one message each way
+        (plus its callbacks) and no wait for the judge between calls.  A call that leaves
+        a thread running ends the batch (and the runner): the judge re-sends the rest to a
+        fresh runner.
+        """
+        calls = msg.get("calls")
+        if not isinstance(calls, list):
+            self._send({"op": "error", "message": "calls must be a list"}, msg)
+            return
+        for index, call in enumerate(calls):
+            reply = self._call(call if isinstance(call, dict) else {})
+            reply["index"] = index
+            self._send(reply, msg)
+            if self.finished:
+                return
+
+    def _argument(self, data: Any, dec: wire.Decoder) -> Any:
+        """One packed argument of a call.  A large one (a data set that several cases
+        pass) is decoded once per runner and copied for each call, which is much cheaper
+        than decoding a DataFrame again."""
+        if not isinstance(data, bytes) or len(data) < ARG_CACHE_FROM or b"__callable__" in data:
+            return dec.decode(wire.unpack_value(data))
+        value = self.arguments.get(data)
+        if value is None:
+            value = wire.Decoder(allow_dataframe=True).decode(wire.unpack_value(data))
+            if self.cached_bytes + len(data) > ARG_CACHE_BYTES:
+                return value
+            self.arguments[data] = value
+            self.cached_bytes += len(data)
+        return copy.deepcopy(value)
+
+    def _own(self, name: str) -> Any:
+        """The submission's own ``name``, standing in for the judge's substitute.
+
+        Used only for functions that already passed every case of their own item: each
+        call runs on fresh copies of its arguments (as a substitute's would) and goes
+        into the call's log, (arguments, value, generator states after) as wire data,
+        which the judge checks against the reference.  The caller gets a fresh copy of
+        the value, as it would from the judge.  Calls made while one is running (a helper
+        of a helper) are not logged: a substitute would not have made them.  A call
+        that passes a callable goes to the judge as a substitute call does.
+        """
+        original = self.originals.get(name)
+        if not callable(original):
+            return self._proxy(name, True)
+        fallback = self._proxy(name, True)
+
+        def own(*args: Any, **kwargs: Any) -> Any:
+            if self.depth or self.log is None:
+                return original(*args, **kwargs)
+            enc = wire.Encoder(callable_name=self._register)
+            handles = len(self.handles)
+            payload = enc.encode([list(args), kwargs])
+            if len(self.handles) != handles or self.logged >= LOG_CAP:
+                return fallback(*args, **kwargs)
+            rngs: list[tuple[Any, Any]] = []
+            fresh_args, fresh_kwargs = wire.fresh((list(args), kwargs), rngs)
+            entry: dict[str, Any] = {"name": name, "args": wire.pack_value(payload)}
+            self.log.append(entry)
+            self.depth += 1
+            try:
+                value = original(*fresh_args, **fresh_kwargs)
+            except BaseException:
+                entry["raised"] = True
+                raise
+            finally:
+                self.depth -= 1
+            out = wire.Encoder()
+            try:
+                entry["value"] = wire.pack_value(out.encode(value))
+            except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
+                entry["raised"] = True
+                return value
+            self.logged += enc.nodes + out.nodes
+            entry["rng_states"] = [wire.generator_state(used) for _, used in rngs]
+            for caller_rng, used in rngs:
+                caller_rng.bit_generator.state = used.bit_generator.state
+            return wire.fresh(value)
+
+        own.__name__ = name
+        own.__qualname__ = name
+        return own
+
+    def _call(self, msg: dict[str, Any]) -> dict[str, Any]:
+        mod = self.module
+        name = str(msg["func"])
+        func = mod.__dict__.get(name) if mod is not None else None
+        if not callable(func):
+            if self.cut_short:
+                return {"op": "result", "status": "error",
+                        "error": {"type": "NameError", "line": None,
+                                  "message": f"`{name}` is not defined: {self.cut_short}"}}
+            return {"op": "result", "status": "undefined",
+                    "error": {"type": "NameError", "line": None,
+                              "message": f"`{name}` is not defined in the submission"}}
+        dec = wire.Decoder(on_callable=lambda n: self._proxy(n, False), allow_dataframe=True)
+        try:
+            packed = msg.get("args", [])
+            if not isinstance(packed, list):
+                raise wire.WireError("malformed arguments")
+            args = [self._argument(a, dec) for a in packed]
+            kwargs = self._argument(msg.get("kwargs", wire.pack_value({"__dict__": []})), dec)
+            if not isinstance(kwargs, dict):
+                raise wire.WireError("malformed keyword arguments")
+        except wire.WireError as e:
+            return {"op": "result", "status": "error",
+                    "error": {"type": "WireError", "line": None, "message": str(e)}}
+        subs = [str(s) for s in msg.get("substitutes", [])]
+        own = [str(s) for s in msg.get("own", []) if str(s) not in subs]
+        saved = {s: mod.__dict__.get(s) for s in subs + own}
+        for s in subs:
+            mod.__dict__[s] = self._proxy(s, True)
+        for s in own:
+            mod.__dict__[s] = self._own(s)
+        self.log, self.logged, self.depth = ([] if own else None), 0, 0
+        out = CappedWriter()
+        caught: list[str] = []
+        status, error, value = "ok", None, None
+        try:
+            with _captured(out), warnings.catch_warnings(record=True) as w, \
+                    np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
+                warnings.simplefilter("always")
+                try:
+                    value = func(*args, **kwargs)
+                except NotImplementedError as e:
+                    status, error = "missing", self._error(e)
+                except SystemExit as e:
+                    status, error = "error", {"type": "SystemExit", "line": None,
+                                              "message": f"called sys.exit({e.code!r})"}
+                except GraderCallbackError as e:
+                    status, error = "error", {"type": "GraderCallbackError", "line": None,
+                                              "message": str(e)}
+                except BaseException as e:  # noqa: BLE001
+                    status, error = "error", self._error(e)
+                caught = [f"{x.category.__name__}: {x.message}" for x in w[:20]]
+        finally:
+            for s, f in saved.items():
+                if f is None:
+                    mod.__dict__.pop(s, None)
+                else:
+                    mod.__dict__[s] = f
+        reply: dict[str, Any] = {"op": "result", "status": status, "stdout": out.text(),
+                                 "warnings": caught}
+        if self.log is not None:
+            reply["own"] = self.log
+            self.log = None
+        if error is not None:
+            reply["error"] = error
+        if status == "ok":
+            try:
+                reply["value"] = wire.pack_value(wire.Encoder().encode(value))
+            except BaseException as e:  # noqa: BLE001 - a returned object's own code failed
+                reply["status"] = "error"
+                reply["error"] = {"type": "WireError", "line": None,
+                                  "message": "the returned value cannot be sent: "
+                                             f"{type(e).__name__}: {str(e)[:300]}"}
+        stray = self._stray_threads(name)
+        if stray is not None:
+            reply.update(status="error", error=stray, restart=True)
+            reply.pop("value", None)
+        return reply
+
+    def _error(self, e: BaseException) -> dict[str, Any]:
+        """An exception as data: its type, message, and the submission's own frames (the
+        last five) as a traceback.  The frames are read off the traceback directly:
+        ``traceback.extract_tb`` would also work out column positions for every frame,
+        the grader's included, which costs more than the call that raised."""
+        mine: list[tuple[int, str]] = []
+        tb = e.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename == self.filename:
+                mine.append((tb.tb_lineno, code.co_name))
+            tb = tb.tb_next
+        line = mine[-1][0] if mine else None
+        text = ""
+        for lineno, name in mine[-5:]:
+            text += f'  File "{self.filename}", line {lineno}, in {name}\n'
+            source = linecache.getline(self.filename, lineno).strip()
+            if source:
+                text += f"    {source}\n"
+        try:
+            msg = str(e)
+        except Exception:  # noqa: BLE001
+            msg = "<unprintable message>"
+        return {"type": type(e).__name__, "line": line, "message": msg[:1000],
+                "traceback": (text + f"{type(e).__name__}: {msg}")[-TRACE_CAP:]}
+
+
+class _captured:
+    def __init__(self, out: CappedWriter) -> None:
+        self.out = out
+
+    def __enter__(self) -> None:
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self.out  # type: ignore[assignment]
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout, sys.stderr = self.saved

@@ -1,0 +1,3 @@
+"""Isolation of the runners:
+the plan of layers, the fork server, one session per runner, in-process limits.
+"""
