@@ -46,7 +46,7 @@ def load_assignment(name: str, course: Path | None = None, *,
     return load(name, root, public_only=public_only)
 
 
-def grade(submission: str | Path | None, assignment: str = "hw1", *,
+def grade(submission: str | Path | None, assignment: str, *,
           course: str | Path | None = None, items: list[str] | None = None,
           public_only: bool = False, limits: dict[str, Any] | None = None,
           server: ForkServer | None = None, time_scale: float = 1.0) -> Result:

@@ -43,16 +43,22 @@ def _notebook_json(cells: list[str]) -> str:
                                  for i, c in enumerate(cells)]})
 
 
-def check(item: str | None = None, assignment: str = "hw1", *, path: str | Path | None = None,
-          course: str | Path | None = None, show: bool = True) -> dict[str, Any] | None:
+def check(item: str | None = None, assignment: str | None = None, *,
+          path: str | Path | None = None, course: str | Path | None = None,
+          show: bool = True) -> dict[str, Any] | None:
     """Grade ``item`` (every item when None) of the code so far; show and return the result.
 
     In Jupyter the code is the cells run so far in this kernel (this call's own cell
     included, where ``check`` does nothing when the grader runs it).  Elsewhere pass
-    ``path`` (a .py or .ipynb file).  Only public cases run here.
+    ``path`` (a .py or .ipynb file).  ``assignment`` may be left out where the course has
+    only one.  Only public cases run here.
     """
     if _in_runner():
         return None
+    if assignment is None:
+        assignment = _only_assignment(course)
+        if assignment is None:
+            return None
     with tempfile.TemporaryDirectory() as tmp:
         if path is None:
             cells = _history()
@@ -75,6 +81,23 @@ def check(item: str | None = None, assignment: str = "hw1", *, path: str | Path 
     if show:
         _show(data)
     return data
+
+
+def _only_assignment(course: str | Path | None) -> str | None:
+    """The course's one assignment; None (after saying why) when it has several or none."""
+    from grader.course.folder import available, find_root
+    from grader.errors import GraderError
+
+    try:
+        names = available(find_root() if course is None else Path(course))
+    except GraderError as e:
+        print(e)
+        return None
+    if len(names) != 1:
+        print(f"this course has {len(names)} assignments ({', '.join(names)}): say which, "
+              "as check(\"item\", assignment=\"NAME\")")
+        return None
+    return names[0]
 
 
 def _show(data: dict[str, Any]) -> None:

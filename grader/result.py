@@ -1,4 +1,7 @@
-"""The result of grading one submission: per item and per case, and its JSON form."""
+"""The result of grading one submission, as data: per item and per case, and its one
+serialisation (:meth:`Result.to_json` / :meth:`Result.from_json`), which ``--json``, the
+gradebook, the batch workers and the exports all use.  Renderers read these fields; none
+parses another's wording."""
 
 from __future__ import annotations
 
@@ -7,6 +10,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("passed", "partial", "failed", "error", "timeout", "missing")
+# What a note is about, so that reports pick notes by kind, never by wording.
+NOTE_KINDS = ("notebook", "load", "public-only", "choice", "group", "late", "metadata",
+              "other")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the reader should know about how a submission was read or graded."""
+
+    kind: str    # one of NOTE_KINDS
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text}
+
+    @staticmethod
+    def from_json(v: Any) -> "Note":
+        """A note as stored; a plain string (an older gradebook's) is of kind ``other``."""
+        if isinstance(v, dict):
+            return Note(str(v.get("kind", "other")), str(v.get("text", "")))
+        return v if isinstance(v, Note) else Note("other", str(v))
 
 
 @dataclass
@@ -20,10 +47,15 @@ class CaseResult:
     score: float = 0.0
     max_score: float = 0.0
     details: str = ""         # longer public feedback (tables, inputs); never for hidden cases
+    diagnosis: str = ""       # the slip recognised (a flipped sign, ...), '' when none
+    check: str = ""           # what failed: value, shape, type, calls, raised TypeError, ...
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "visibility": self.visibility, "passed": self.passed,
-                "message": self.message}
+        return dict(vars(self))
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "CaseResult":
+        return CaseResult(**{k: d[k] for k in _CASE_FIELDS if k in d})
 
 
 @dataclass
@@ -37,9 +69,13 @@ class ItemResult:
     cases: list[CaseResult] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "score": self.score,
-                "max_score": self.max_score, "status": self.status,
-                "feedback": self.feedback, "cases": [c.to_json() for c in self.cases]}
+        return {**vars(self), "cases": [c.to_json() for c in self.cases]}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "ItemResult":
+        return ItemResult(d["id"], d.get("title", ""), d["score"], d["max_score"], d["status"],
+                          d.get("feedback", ""),
+                          [CaseResult.from_json(c) for c in d.get("cases", [])])
 
 
 @dataclass
@@ -52,18 +88,27 @@ class Result:
     items: list[ItemResult]
     mode: str = "full"        # full | public (no solutions/: hidden cases not run)
     seed: int | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
+    load_error: str = ""      # the submission did not load (syntax, import error, hang): why
 
     @property
     def full_marks(self) -> bool:
         return abs(self.score - self.max_score) < 1e-9
 
     def to_json(self) -> dict[str, Any]:
-        return {"assignment": self.assignment, "version": self.version,
-                "submission": self.submission, "score": self.score,
-                "max_score": self.max_score, "mode": self.mode, "seed": self.seed,
-                "notes": list(self.notes), "items": [i.to_json() for i in self.items]}
+        """The result as plain data: every field but the time it took (so the same
+        submission and assignment version always give the same JSON)."""
+        return {**{k: getattr(self, k) for k in _RESULT_FIELDS},
+                "notes": [n.to_json() for n in self.notes],
+                "items": [i.to_json() for i in self.items]}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "Result":
+        """The inverse of :meth:`to_json` (also reads results stored before ``load_error``)."""
+        return Result(**{**{k: d[k] for k in _RESULT_FIELDS if k in d},
+                         "notes": [Note.from_json(n) for n in d.get("notes", [])],
+                         "items": [ItemResult.from_json(i) for i in d.get("items", [])]})
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
@@ -85,4 +130,8 @@ def item_status(cases: list[CaseResult]) -> str:
     return "failed"
 
 
-__all__ = ["STATUSES", "CaseResult", "ItemResult", "Result", "item_status"]
+_CASE_FIELDS = tuple(CaseResult.__dataclass_fields__)
+_RESULT_FIELDS = tuple(f for f in Result.__dataclass_fields__
+                       if f not in ("notes", "items", "seconds"))
+
+__all__ = ["NOTE_KINDS", "STATUSES", "CaseResult", "ItemResult", "Note", "Result", "item_status"]

@@ -25,11 +25,12 @@ from conftest import REFERENCE, ROOT, STUB
 from grader.authoring.exercises import make_notebook
 from grader.batch.discover import detect_layout, discover
 from grader.batch.gradebook import Gradebook
-from grader.batch.records import fatal_message, result_from_dict
+from grader.batch.records import fatal_message
 from grader.batch.roster import match_roster, read_roster
 from grader.batch.run import run_batch
 from grader.cli.main import main
 from grader.errors import UsageError
+from grader.result import Result
 
 REF = REFERENCE.read_text(encoding="utf-8")
 STUB_TEXT = STUB.read_text(encoding="utf-8")
@@ -131,11 +132,11 @@ def sub(klass: dict[str, Path], key: str) -> sqlite3.Row:
     return found[0]
 
 
-def stored_result(klass: dict[str, Path], key: str) -> object:
+def stored_result(klass: dict[str, Path], key: str) -> Result:
     with Gradebook(klass["db"], create=False) as book:
         row = book.submission("hw1", key)
     assert row is not None and row.result_dict() is not None
-    return result_from_dict(row.result_dict())
+    return Result.from_json(row.result_dict())
 
 
 def test_every_submission_is_stored_whole(klass):
@@ -175,7 +176,8 @@ def test_bad_inputs_are_errors_with_a_clear_message(klass, key, words):
 
 def test_two_candidate_files_say_which_was_graded(klass):
     notes = json.loads(sub(klass, "frank")["notes"])
-    assert any("graded hw1.py, not scratch.py" in n for n in notes)
+    assert any("graded hw1.py, not scratch.py" in n["text"] and n["kind"] == "choice"
+               for n in notes)
     assert "graded hw1.py, not scratch.py" in klass["output"]
 
 
@@ -234,8 +236,8 @@ def test_a_failed_load_does_not_inherit_the_last_notes(tmp_path):
         a = book.submission("hw1", "a")
         b = book.submission("hw1", "b")
     assert a is not None and b is not None
-    assert any("NameError" in n for n in a.notes)
-    assert not any("NameError" in n for n in b.notes) and b.status == "error"
+    assert any("NameError" in n.text for n in a.notes)
+    assert not any("NameError" in n.text for n in b.notes) and b.status == "error"
 
 
 # =========================================================================== re-runs
@@ -321,8 +323,8 @@ def test_canvas_download_takes_the_newest_resubmission(tmp_path):
     assert disc.layout == "canvas" and disc.ignored == ["listing.html"]
     found = {f.key: f for f in disc.found}
     assert found["101"].path is not None and found["101"].path.name == "doejane_101_5007_hw1-1.py"
-    assert any("graded the newest" in n for n in found["101"].notes)
-    assert any("late" in n for n in found["202"].notes)
+    assert any("graded the newest" in n.text for n in found["101"].notes)
+    assert any(n.kind == "late" for n in found["202"].notes)
     roster = tmp_path / "roster.csv"
     # a Canvas gradebook export works as a roster: Student, ID, SIS User ID, Section
     roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,HW1 (77)\n"
@@ -635,14 +637,12 @@ def test_report_is_self_contained(klass):
         assert words in page, words
 
 
-def test_result_dict_is_asdict(klass):
-    from dataclasses import asdict
-
-    from grader.batch.records import result_dict
-
+def test_a_result_has_one_serialisation_that_round_trips(klass):
     for key in ("carol", "mia", "quinn"):
         r = stored_result(klass, key)
-        assert result_dict(r) == asdict(r)
+        data = json.loads(json.dumps(r.to_json()))
+        assert Result.from_json(data) == r and data == r.to_json()
+    assert stored_result(klass, "mia").load_error.startswith("the submission has a syntax")
 
 
 def test_fatal_message_detects_nothing_ran(klass):

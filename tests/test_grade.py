@@ -197,7 +197,7 @@ def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     r = grade_hw1(path)
     assert r.score == 100, lost(r)
-    notes = " | ".join(r.notes)
+    notes = " | ".join(map(str, r.notes))
     assert "cell 3 skipped" in notes and "cell 4 skipped" in notes
     assert "NameError" in notes  # the failing exploratory cell is reported, grading goes on
     last = len(nb.cells)  # cells are numbered as the notebook shows them, markdown too
@@ -249,7 +249,8 @@ def test_student_copy_grades_public_cases_only(student_course):
 
     r = grade(None, "hw1", course=student_course)
     assert r.mode == "public" and r.score == 0 and 0 < r.max_score < 100
-    assert any("hidden cases run when your submission is graded" in n for n in r.notes)
+    assert any("hidden cases run when your submission is graded" in n.text
+               and n.kind == "public-only" for n in r.notes)
     ref = grade(REFERENCE, "hw1", course=student_course)
     assert ref.score == ref.max_score == r.max_score
     assert all(c.visibility == "public" for i in ref.items for c in i.cases)
@@ -277,7 +278,10 @@ def test_cli_json_strict_and_table(tmp_path):
     assert data["score"] == 100 and data["assignment"] == "hw1"
     assert set(data["items"][0]) >= {"id", "title", "score", "max_score", "status", "feedback",
                                      "cases"}
-    assert set(data["items"][0]["cases"][0]) == {"name", "visibility", "passed", "message"}
+    assert set(data["items"][0]["cases"][0]) == {"name", "visibility", "passed", "message",
+                                                 "status", "part", "score", "max_score",
+                                                 "details", "diagnosis", "check"}
+    assert data["load_error"] == "" and "seconds" not in data
     p = grade_cli("hw1", "--strict", "--item", "sigmoid")  # the stubs
     assert p.returncode == 1
     assert "sigmoid" in p.stdout and "missing" in p.stdout and "Total: 0/4" in p.stdout
@@ -380,3 +384,51 @@ def init_mlp(layer_sizes, rng):
 def test_a_correct_implementation_written_differently_gets_full_marks(grade_hw1, variant):
     r = grade_hw1(variant(ALTERNATIVE))
     assert r.score == 100, lost(r)
+
+
+# ----------------------------------------------------------------------------- declared slips
+
+
+OTHER_DRAWS = {
+    "minibatches": ("def minibatches(n, batch_size, rng):\n"
+                    "    rng.permutation(n)  # one draw too many\n"
+                    "    perm = rng.permutation(n)\n"
+                    "    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]\n"),
+    "sgd": ("def sgd(grad_batch, w0, n, lr, batch_size, n_epochs, rng):\n"
+            "    w = np.array(w0, dtype=float)\n"
+            "    path = [w.copy()]\n"
+            "    for _ in range(n_epochs):\n"
+            "        perm = rng.permutation(n)[::-1]  # its own draw, reversed\n"
+            "        for i in range(0, n, batch_size):\n"
+            "            w = w - lr * grad_batch(w, perm[i:i + batch_size])\n"
+            "            path.append(w.copy())\n"
+            "    return np.array(path)\n"),
+}
+
+
+@pytest.mark.parametrize("item", sorted(OTHER_DRAWS))
+def test_another_random_draw_is_diagnosed_as_the_course_declares(grade_hw1, variant, item):
+    """The slip and its words are the assignment's (Case.reordered); the engine only sees
+    the same indices in another order, in the result or in a callback's recorded calls."""
+    r = grade_hw1(variant(OTHER_DRAWS[item]), items=[item])
+    [it] = r.items
+    assert it.score == 0, it.feedback
+    hidden = [c for c in it.cases if c.visibility == "hidden"]
+    assert hidden and all("not the expected random draw" in c.diagnosis for c in hidden)
+    assert all(c.check in ("value", "calls to grad_batch") for c in hidden)
+
+
+def test_without_a_declared_diagnosis_a_reordering_is_just_wrong(tmp_path, student_course):
+    """The engine names no slip of its own: drop the declaration and the words go too."""
+    cases = student_course / "exercises" / "hw1.cases.json"
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(text.replace('"reordered": "the indices', '"reordered": "", "x": "'),
+                     encoding="utf-8")
+    sub = tmp_path / "mb.py"
+    sub.write_text((ROOT / "exercises" / "hw1.py").read_text(encoding="utf-8") + "\n\n"
+                   + OTHER_DRAWS["minibatches"], encoding="utf-8")
+    from grader.api import grade
+
+    r = grade(sub, "hw1", course=student_course, items=["minibatches"])
+    [case] = [c for c in r.items[0].cases if not c.passed]
+    assert case.diagnosis == "" and "random draw" not in case.message

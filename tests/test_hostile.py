@@ -299,7 +299,7 @@ def test_sys_exit_at_import_stops_the_module_there(hostile):
     r = hostile("del perceptron\nimport sys\nsys.exit(0)\n"
                 "def perceptron(X, y, n_epochs):\n    return 'never defined'\n")
     outcome(r, "perceptron", "error", "not defined", "sys.exit(0)", "never ran")
-    assert any("sys.exit(0)" in n for n in r.notes)
+    assert any("sys.exit(0)" in n.text for n in r.notes)
 
 
 def test_os_exit_at_import_fails_every_item(hostile):

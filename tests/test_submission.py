@@ -170,7 +170,7 @@ def test_ipython_cells_are_skipped_with_a_note(
     source = load_source(path)
     assert source.code == "# cell 3\ny = 2\n"
     [note] = source.notes
-    assert note.startswith(f"cell 2 skipped: it uses IPython magics or shell escapes ({shown})")
+    assert note.kind == "notebook" and note.text.startswith(f"cell 2 skipped: it uses IPython magics or shell escapes ({shown})")
 
 
 def test_percent_and_bang_in_plain_python_are_kept(tmp_path: Path) -> None:
@@ -182,14 +182,14 @@ def test_percent_and_bang_in_plain_python_are_kept(tmp_path: Path) -> None:
 
 def test_long_magic_is_shortened_in_the_note(tmp_path: Path) -> None:
     source = load_source(_notebook(tmp_path, [_code("%run " + "x" * 100), _code("y = 1")]))
-    assert len(source.notes[0]) < 200
-    assert "..." in source.notes[0]
+    assert len(source.notes[0].text) < 200
+    assert "..." in source.notes[0].text
 
 
 def test_all_cells_skipped_still_loads_with_notes(tmp_path: Path) -> None:
     source = load_source(_notebook(tmp_path, [_code("%pwd"), _code("!ls")]))
     assert source.code == ""
-    assert [note[:15] for note in source.notes] == ["cell 1 skipped:", "cell 2 skipped:"]
+    assert [note.text[:15] for note in source.notes] == ["cell 1 skipped:", "cell 2 skipped:"]
 
 
 def test_notebook_bom_is_accepted(tmp_path: Path) -> None:

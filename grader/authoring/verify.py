@@ -182,7 +182,7 @@ def verify(root: Path, name: str, server: Any | None = None) -> Report:
         ok, why = check_gradient(gc)
         if not ok:
             failed.append(f"{gc.name}: {why}")
-    rep.add(f"derivatives agree with central finite differences ({len(checks)} checks)",
-            bool(checks) and not failed,
-            "; ".join(failed[:5]) if checks else "the declarations define no gradient_checks()")
+    if checks:  # an assignment without derivatives declares none, and has none to check
+        rep.add(f"derivatives agree with central finite differences ({len(checks)} checks)",
+                not failed, "; ".join(failed[:5]))
     return rep

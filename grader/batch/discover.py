@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import UsageError
+from grader.result import Note
 
 LAYOUTS = ("folder", "canvas", "gradescope")
 MAX_GROUP = 3
@@ -59,7 +60,7 @@ class Found:
     candidates: list[Path] = field(default_factory=list)
     error: str = ""      # nothing to grade (no code file, bad group): the message
     reason: str = ""     # layout | group, with ``error``
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     def fail(self, reason: str, message: str) -> None:
         if not self.error:
@@ -122,7 +123,7 @@ def detect_layout(folder: Path) -> str:
     return "folder"
 
 
-def choose(candidates: list[Path], assignment: str, base: Path) -> tuple[Path, list[str]]:
+def choose(candidates: list[Path], assignment: str, base: Path) -> tuple[Path, list[Note]]:
     """The file to grade among several: one named for the assignment first, then a .py
     before a notebook, then by name; with a note saying which was graded."""
     def rank(p: Path) -> tuple[int, int, int, str]:
@@ -131,12 +132,12 @@ def choose(candidates: list[Path], assignment: str, base: Path) -> tuple[Path, l
 
     ordered = sorted(candidates, key=rank)
     chosen = ordered[0]
-    notes = []
+    notes: list[Note] = []
     if len(ordered) > 1:
         others = ", ".join(str(p.relative_to(base)) for p in ordered[1:6])
         more = f" and {len(ordered) - 6} more" if len(ordered) > 6 else ""
-        notes.append(f"{len(ordered)} candidate files: graded {chosen.relative_to(base)}, "
-                     f"not {others}{more}")
+        notes.append(Note("choice", f"{len(ordered)} candidate files: graded "
+                          f"{chosen.relative_to(base)}, not {others}{more}"))
     return chosen, notes
 
 
@@ -171,8 +172,8 @@ def _discover_folder(folder: Path, assignment: str, exclude: set[Path]) -> Disco
             group = next((p / g for g in GROUP_FILES if (p / g).is_file()), None)
             if group is not None:
                 f.members = _group_members(key, _read_group(group))
-                f.notes.append(f"group: {', '.join(m.id for m in f.members)} (from "
-                               f"{group.relative_to(folder)})")
+                ids = ", ".join(m.id for m in f.members)
+                f.notes.append(Note("group", f"group: {ids} (from {group.relative_to(folder)})"))
         elif p.is_file():
             key = p.stem if _is_code(p) else p.name.split(".", 1)[0] or p.name
             f = found.setdefault(key, Found(key, [Member(key)], None))
@@ -218,10 +219,11 @@ def _discover_canvas(folder: Path, assignment: str, exclude: set[Path]) -> Disco
             f.path = code[0][1]
             if len(code) > 1:
                 older = ", ".join(t[1].name for t in code[1:4])
-                f.notes.append(f"{len(code)} files: graded the newest, {f.path.name} "
-                               f"(not {older}{' ...' if len(code) > 4 else ''})")
+                f.notes.append(Note("choice", f"{len(code)} files: graded the newest, "
+                                    f"{f.path.name} (not {older}"
+                                    f"{' ...' if len(code) > 4 else ''})"))
         if m["late"]:
-            f.notes.append("submitted late (Canvas marked it LATE)")
+            f.notes.append(Note("late", "submitted late (Canvas marked it LATE)"))
         found.append(f)
     return Discovery("canvas", folder, found, ignored)
 
@@ -291,14 +293,15 @@ def _discover_gradescope(folder: Path, assignment: str, exclude: set[Path]) -> D
                     f.members.append(Member(i))
         if not f.members:
             f.members = [Member(p.name)]
-            f.notes.append("no submitters in the metadata: the folder name stands for them")
+            f.notes.append(Note("metadata", "no submitters in the metadata: the folder name "
+                                           "stands for them"))
         if f.candidates:
             f.path, notes = choose(f.candidates, assignment, p)
             f.notes += notes
         else:
             f.fail("layout", f"{p.name}/ has no .py or .ipynb file: nothing to grade")
         if len(f.members) > 1:
-            f.notes.append(f"group: {', '.join(m.id for m in f.members)}")
+            f.notes.append(Note("group", f"group: {', '.join(m.id for m in f.members)}"))
         found.append(f)
     return Discovery("gradescope", folder, found, ignored)
 

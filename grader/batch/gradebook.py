@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import UsageError
+from grader.result import Note
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 60_000
@@ -146,7 +147,7 @@ class SubmissionRow:
     status: str
     reason: str
     message: str
-    notes: list[str]
+    notes: list[Note]
     score: float
     max_score: float
     seconds: float
@@ -156,7 +157,7 @@ class SubmissionRow:
     items: list[ItemRow] = field(default_factory=list)
 
     def result_dict(self) -> dict[str, Any] | None:
-        """The whole result in ``dataclasses.asdict`` form, as the judge made it."""
+        """The whole result in :meth:`Result.to_json` form, as the judge made it."""
         if self.result is None:
             return None
         return {**self.result, "items": [
@@ -363,7 +364,8 @@ class Gradebook:
                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           (sub.assignment, sub.submission, sub.layout, sub.path, sub.file,
                            json.dumps(sub.members), sub.hash, sub.version, sub.status,
-                           sub.reason, sub.message, json.dumps(sub.notes), sub.score,
+                           sub.reason, sub.message,
+                           json.dumps([n.to_json() for n in sub.notes]), sub.score,
                            sub.max_score, sub.seconds, sub.graded_at, sub.run_id,
                            json.dumps(sub.result) if sub.result is not None else None))
                 c.executemany("INSERT INTO results VALUES "
@@ -376,9 +378,10 @@ class Gradebook:
             assignment=r["assignment"], submission=r["submission"], layout=r["layout"],
             path=r["path"], file=r["file"], members=json.loads(r["members"]), hash=r["hash"],
             version=r["version"], status=r["status"], reason=r["reason"],
-            message=r["message"], notes=json.loads(r["notes"]), score=r["score"],
-            max_score=r["max_score"], seconds=r["seconds"], graded_at=r["graded_at"],
-            run_id=r["run_id"], result=json.loads(r["result"]) if r["result"] else None)
+            message=r["message"], notes=[Note.from_json(n) for n in json.loads(r["notes"])],
+            score=r["score"], max_score=r["max_score"], seconds=r["seconds"],
+            graded_at=r["graded_at"], run_id=r["run_id"],
+            result=json.loads(r["result"]) if r["result"] else None)
         if with_items:
             sub.items = [ItemRow(i["item"], i["title"], i["score"], i["max_score"], i["status"],
                                  i["feedback"], json.loads(i["cases"]))

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.discover import Found
-from grader.batch.records import result_dict
 from grader.errors import SubmissionError
 
 # =========================================================================== workers
@@ -56,7 +55,7 @@ def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
             try:
                 judge.load_notes = []   # a load that fails must not show the last one's notes
                 result = judge.grade(source)
-                payload = {"kind": "result", "result": result_dict(result)}
+                payload = {"kind": "result", "result": result.to_json()}
             except Exception as e:  # noqa: BLE001 - the runner machinery failed
                 conn.send(("crash", task_id, f"{type(e).__name__}: {e}"))
                 break   # the parent retries the submission in a fresh worker

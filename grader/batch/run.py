@@ -26,6 +26,7 @@ from grader.batch.pool import _context, _Task, _Worker, cores
 from grader.batch.records import _error_hash, content_hash, fatal_message
 from grader.batch.roster import match_roster, read_roster
 from grader.errors import GraderError, UsageError
+from grader.result import Note
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -108,11 +109,11 @@ class BatchRun:
                 reason: str = "", message: str = "", seconds: float = 0.0) -> str:
         a = self.assignment
         notes = list(f.notes)
-        if result is not None:   # dataclasses.asdict(Result), as the worker sent it
+        if result is not None:   # Result.to_json(), as the worker sent it
             fatal = fatal_message(result)
             if fatal:
                 status, reason, message = "error", "import", fatal
-            notes += [n for n in result["notes"] if n not in notes]
+            notes += [n for n in map(Note.from_json, result["notes"]) if n not in notes]
             items = [ItemRow(i["id"], i["title"], i["score"], i["max_score"], i["status"],
                              i["feedback"], i["cases"]) for i in result["items"]]
             score, max_score = result["score"], result["max_score"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.errors import SubmissionError
+from grader.result import Note
 
 __all__ = ["DEFAULT_MAX_BYTES", "Source", "load_source"]
 
@@ -40,7 +41,7 @@ class Source:
 
     code: str
     filename: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     kind: Literal["py", "ipynb"]
 
 
@@ -142,7 +143,7 @@ def _cell_source(cell: dict[str, Any], number: int, name: str) -> str:
     raise _corrupt(name, f"cell {number}'s source is not text")
 
 
-def _notebook_code(text: str, name: str) -> tuple[str, list[str]]:
+def _notebook_code(text: str, name: str) -> tuple[str, list[Note]]:
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -164,7 +165,7 @@ def _notebook_code(text: str, name: str) -> tuple[str, list[str]]:
         raise _corrupt(name, "no 'cells' list")
 
     parts: list[str] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     code_cells = 0
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
@@ -182,10 +183,9 @@ def _notebook_code(text: str, name: str) -> tuple[str, list[str]]:
             continue
         culprit = _ipython_syntax(code)
         if culprit is not None:
-            notes.append(
-                f"cell {number} skipped: it uses IPython magics or shell escapes ({culprit}); "
-                "move code that must be graded into a cell without them"
-            )
+            notes.append(Note(
+                "notebook", f"cell {number} skipped: it uses IPython magics or shell escapes "
+                f"({culprit}); move code that must be graded into a cell without them"))
             continue
         parts.append(f"# cell {number}\n{code}" + ("" if code.endswith("\n") else "\n"))
     if code_cells == 0:

@@ -173,18 +173,17 @@ def diagnose_numbers(g: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> 
     return ""
 
 
-def diagnose_permutation(got: Any, exp: Any) -> str:
-    """Index batches that form the same permutation set but another order or split."""
+def same_entries_reordered(got: Any, exp: Any) -> bool:
+    """True when ``got`` holds exactly the integer entries of ``exp`` (arrays or lists of
+    them), flattened, in another order or split: a shuffled draw that is not the one
+    expected, say.  What that means is the assignment's to say (``Case.reordered``)."""
     try:
         if not isinstance(exp, (list, tuple)) or not isinstance(got, (list, tuple, np.ndarray)):
-            return ""
+            return False
         ge = np.concatenate([np.asarray(x).ravel() for x in exp])
         gg = np.concatenate([np.asarray(x).ravel() for x in got])
     except (ValueError, TypeError):
-        return ""
+        return False
     if ge.dtype.kind not in "iu" or gg.shape != ge.shape:
-        return ""
-    if np.array_equal(np.sort(gg), np.sort(ge)) and not np.array_equal(gg, ge):
-        return ("the indices form a valid permutation, but not the expected random draw "
-                "(draw once per epoch, exactly as specified, and nothing else from rng)")
-    return ""
+        return False
+    return bool(np.array_equal(np.sort(gg), np.sort(ge)) and not np.array_equal(gg, ge))

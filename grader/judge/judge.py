@@ -17,12 +17,12 @@ import numpy as np
 
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
-from grader.judge.compare import Mismatch, compare, diagnose_permutation
+from grader.judge.compare import Mismatch, compare, same_entries_reordered
 from grader.judge.feedback import describe_call, format_value, table_for
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.protocol.compiled import MAGIC, compile_source
-from grader.result import CaseResult, ItemResult, Result, item_status
+from grader.result import CaseResult, ItemResult, Note, Result, item_status
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.session import Session
 
@@ -325,13 +325,13 @@ class Judge:
             return None, CaseResult("import", "public", False,
                                     f"importing the submission took over {LOAD_TIMEOUT:g} s "
                                     "(an infinite loop or heavy work at module level?)",
-                                    status="timeout")
+                                    status="timeout", check="load")
         except (ChannelClosed, wire.WireError):
             session.kill()
             return None, CaseResult("import", "public", False,
                                     "the submission exited or crashed while being imported "
                                     "(os._exit, sys.exit, or the memory limit at module level?)",
-                                    status="error")
+                                    status="error", check="load")
         if msg.get("status") != "ok":
             session.kill()
             return None, self._load_failed(str(msg.get("status")), msg.get("error"))
@@ -346,7 +346,7 @@ class Judge:
         return CaseResult("import", "public", False,
                           f"the submission {what}{where}: {err.get('type')}: "
                           f"{err.get('message')}", status="error",
-                          details=err.get("traceback", ""))
+                          details=err.get("traceback", ""), check="load")
 
     # ------------------------------------------------------------------ grading
     def grade(self, source: Source, item_ids: list[str] | None = None) -> Result:
@@ -376,13 +376,15 @@ class Judge:
             run.session.close()
         score = round(sum(r.score for r in results), 6)
         max_score = round(sum(r.max_score for r in results), 6)
-        notes = list(source.notes) + [n for n in self.load_notes if n not in source.notes]
+        notes = list(source.notes)
+        notes += [Note("load", n) for n in self.load_notes if n not in {x.text for x in notes}]
         if not a.full:
-            notes.append("solutions/ is not here: only the public cases ran; the hidden cases "
-                         "run when your submission is graded")
+            notes.append(Note("public-only", "solutions/ is not here: only the public cases "
+                              "ran; the hidden cases run when your submission is graded"))
         return Result(assignment=a.name, version=a.version, submission=source.filename,
                       score=score, max_score=max_score, items=results,
-                      mode="full" if a.full else "public", seed=a.seed, notes=notes)
+                      mode="full" if a.full else "public", seed=a.seed, notes=notes,
+                      load_error=run.fatal.message if run.fatal is not None else "")
 
     def _own_helpers(self, run: "_Run", item: Item) -> tuple[str, ...]:
         """Substitutes the submission's own versions may stand in for in ``item``: those
@@ -412,7 +414,7 @@ class Judge:
                 for pc in todo:
                     done[id(pc)] = CaseResult(pc.case.name, pc.case.visibility, False,
                                               run.fatal.message, status=run.fatal.status,
-                                              details=run.fatal.details)
+                                              details=run.fatal.details, check="load")
                 break
             session = run.session
             assert session is not None
@@ -468,7 +470,8 @@ class Judge:
                     session.kill()
                     cr = CaseResult(pc.case.name, pc.case.visibility, False,
                                     f"{pc.case.func} sent something the grader cannot "
-                                    f"judge ({type(e).__name__})", status="error")
+                                    f"judge ({type(e).__name__})", status="error",
+                                    check="unjudgeable")
                 done[id(pc)] = cr
             if not session.alive:  # timed out, died, or asked for a fresh runner
                 run.session = None
@@ -480,11 +483,12 @@ class Judge:
         if func in run.hung:
             return CaseResult(pc.case.name, pc.case.visibility, False,
                               f"not run: {func} already ran out of time on an earlier case",
-                              status="timeout")
+                              status="timeout", check="not run")
         if run.deaths.get(func, 0) >= self.MAX_DEATHS:
             return CaseResult(pc.case.name, pc.case.visibility, False,
                               f"not run: {func} already ended its process on "
-                              f"{self.MAX_DEATHS} earlier cases", status="error")
+                              f"{self.MAX_DEATHS} earlier cases", status="error",
+                              check="not run")
         return None
 
     def _give(self, session: Session, item: Item) -> None:
@@ -520,9 +524,11 @@ class Judge:
         public = c.visibility == "public"
         name = c.name
 
-        def fail(status: str, message: str, details: str = "") -> CaseResult:
+        def fail(status: str, message: str, details: str = "", check: str = "",
+                 diagnosis: str = "") -> CaseResult:
             return CaseResult(name, c.visibility, False, message, status=status,
-                              details=details if public else "")
+                              details=details if public else "", check=check or status,
+                              diagnosis=diagnosis)
 
         err = out.error
         line = f" (line {err['line']})" if err.get("line") else ""
@@ -532,43 +538,48 @@ class Judge:
                                    "(an infinite loop?)")
         if out.status == "died":
             return fail("error", f"the process running {c.func} died during the call "
-                                 "(os._exit, a crash, or the memory limit)")
+                                 "(os._exit, a crash, or the memory limit)", check="died")
         if out.status == "undefined":
-            return fail("missing", f"{c.func} is not defined in your submission")
+            return fail("missing", f"{c.func} is not defined in your submission",
+                        check="undefined")
         if out.status == "missing":
             return fail("missing", f"{c.func} is not implemented yet (it raises "
-                                   f"NotImplementedError{line})")
+                                   f"NotImplementedError{line})", check="not implemented")
         if out.status != "ok":
+            raised = f"raised {err.get('type')}"
             if public:
-                return fail("error", f"{c.func} raised {err.get('type')}{line}: "
+                return fail("error", f"{c.func} {raised}{line}: "
                                      f"{err.get('message', '')[:300]}",
-                            describe_call(pc) + "\n" + err.get("traceback", ""))
-            return fail("error", f"{c.func} raised {err.get('type')}{line} on a hidden case")
+                            describe_call(pc) + "\n" + err.get("traceback", ""), check=raised)
+            return fail("error", f"{c.func} {raised}{line} on a hidden case", check=raised)
         if c.no_warnings:
             runtime = [w for w in out.warnings if w.startswith("RuntimeWarning")]
             if runtime:
                 return fail("failed", f"{name}: a RuntimeWarning escaped ({runtime[0][:120]}); "
-                                      "use a numerically stable form", describe_call(pc))
+                                      "use a numerically stable form", describe_call(pc),
+                            check="RuntimeWarning")
+        # the calls first: a wrong call (another draw, say) is why the value is wrong
+        for rec_name in c.record:
+            got_calls = [wire.decode(wire.unpack_value(p)) for n, p in out.calls if n == rec_name]
+            exp_calls = [wire.decode(p) for p in (pc.expected_calls or {}).get(rec_name, [])]
+            m = compare(got_calls, exp_calls, c.rtol, c.atol)
+            if m is not None:
+                diag = c.reordered if c.reordered and same_entries_reordered(
+                    _int_arrays(got_calls), _int_arrays(exp_calls)) else ""
+                msg = f"{name}: the calls to {rec_name} differ from the expected ones"
+                msg += f" — {diag}" if diag else f" ({m.describe('calls')})"
+                return fail("failed", msg, check=f"calls to {rec_name}", diagnosis=diag)
         got = out.value
         if c.check is not None:
             ok, msg = c.check(got)
             if not ok:
-                return fail("failed", f"{name}: {msg}")
+                return fail("failed", f"{name}: {msg}", check="property")
         else:
             exp = wire.Decoder().decode(pc.expected)
             m = compare(got, exp, c.rtol, c.atol, c.scalar_ok)
             if m is not None:
                 self._diagnose(m, got, exp, pc)
                 return self._mismatch(pc, m, got, exp)
-        for rec_name in c.record:
-            got_calls = [wire.decode(wire.unpack_value(p)) for n, p in out.calls if n == rec_name]
-            exp_calls = [wire.decode(p) for p in (pc.expected_calls or {}).get(rec_name, [])]
-            m = compare(got_calls, exp_calls, c.rtol, c.atol)
-            if m is not None:
-                diag = diagnose_permutation(_int_arrays(got_calls), _int_arrays(exp_calls))
-                msg = f"{name}: the calls to {rec_name} differ from the expected ones"
-                msg += f" — {diag}" if diag else f" ({m.describe('calls')})"
-                return fail("failed", msg)
         return CaseResult(name, c.visibility, True, "ok", status="passed")
 
     def _diagnose(self, m: Mismatch, got: Any, exp: Any, pc: PreparedCase) -> None:
@@ -577,14 +588,15 @@ class Judge:
                        pc.case.scalar_ok) is None:
                 m.diagnosis = message
                 return
-        if not m.diagnosis:
-            m.diagnosis = diagnose_permutation(got, exp)
+        if not m.diagnosis and pc.case.reordered and same_entries_reordered(got, exp):
+            m.diagnosis = pc.case.reordered
 
     def _mismatch(self, pc: PreparedCase, m: Mismatch, got: Any, exp: Any) -> CaseResult:
         c = pc.case
         if c.visibility == "hidden":
             text = f"hidden case {c.name}: " + m.describe(f"{c.func}(...)")
-            return CaseResult(c.name, "hidden", False, text, status="failed")
+            return CaseResult(c.name, "hidden", False, text, status="failed",
+                              diagnosis=m.diagnosis, check=m.kind)
         text = f"{c.name}: " + m.describe(c.func)
         if m.kind in ("value", "nonfinite", "shape") and m.path:
             text += f"; expected {format_value(m.expected, 60)}, got {format_value(m.got, 60)}"
@@ -596,10 +608,13 @@ class Judge:
                                   f"returned: {format_value(got, 2000)}")
         if c.note:
             details += "\n" + c.note
-        return CaseResult(c.name, "public", False, text, status="failed", details=details)
+        return CaseResult(c.name, "public", False, text, status="failed", details=details,
+                          diagnosis=m.diagnosis, check=m.kind)
 
 
 def _int_arrays(calls: list[Any]) -> list[np.ndarray]:
+    """The integer arrays among recorded calls' arguments: the index batches a callback
+    was handed, to compare as a draw (``Case.reordered``)."""
     out: list[np.ndarray] = []
     for call in calls:
         args = call[0] if isinstance(call, (list, tuple)) and call else []

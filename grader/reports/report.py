@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,6 @@ from grader.reports.exports import STYLE, ExportData, _page, _points, _safe  # n
 
 TOP_DIAGNOSES = 5
 SLOWEST = 10
-_NUMBER = re.compile(r"(?<![A-Za-z_\d.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
 REPORT_STYLE = STYLE + """
 body { max-width: 72rem; }
@@ -78,22 +76,22 @@ def item_chart(names: list[str], means: list[float], passes: list[float]) -> str
 
 
 def diagnosis(case: dict[str, Any]) -> str:
-    """A failing case's message without what is particular to the case (its name, numbers),
-    so that the same slip in many submissions counts as one diagnosis."""
-    msg = str(case.get("message", ""))
-    name = str(case.get("name", ""))
-    for prefix in (f"hidden case {name}: ", f"{name}: "):
-        if name and msg.startswith(prefix):
-            msg = msg[len(prefix):]
-            break
-    msg = msg.split("; expected ", 1)[0]
-    if " — " in msg:   # the judge named the slip: that is the diagnosis
-        head, slip = msg.rsplit(" — ", 1)
-        func = re.match(r"[A-Za-z_]\w*", head)
-        msg = f"{func.group(0)}: {slip}" if func else slip
-    msg = re.sub(r"^[A-Za-z_]\w* is not implemented yet .*", "a function is not implemented "
-                 "yet (NotImplementedError)", msg)
-    return _NUMBER.sub("#", msg.replace("(...)", ""))[:200]
+    """What a failing case has in common with the same slip elsewhere, from its fields: the
+    slip the judge recognised, else what failed (a wrong value, shape, an exception...)."""
+    if case.get("diagnosis"):
+        return str(case["diagnosis"])[:200]
+    check = str(case.get("check") or case.get("status") or "failed")
+    return _CHECKS.get(check, check)[:200]
+
+
+_CHECKS = {"value": "wrong values", "shape": "wrong shape", "type": "wrong type",
+           "nonfinite": "NaN or inf", "keys": "a key is missing", "length": "wrong length",
+           "dtype": "index arrays of another dtype", "load": "the submission does not load",
+           "property": "the property checked does not hold",
+           "not implemented": "not implemented yet (NotImplementedError)",
+           "undefined": "not defined", "died": "the process died during the call",
+           "timeout": "did not finish in time", "not run": "not run after earlier timeouts "
+           "or crashes", "RuntimeWarning": "a RuntimeWarning escaped"}
 
 
 def _table(head: list[str], rows: list[list[str]], num: set[int] = frozenset()) -> str:  # type: ignore[assignment]
@@ -167,9 +165,7 @@ def build(data: ExportData) -> str:
             for it in s.items:
                 if it.item == info.id:
                     counts.update({diagnosis(c) for c in it.cases if not c.get("passed")})
-        # named slips first among equals: they say more than "it failed"
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], " — " not in kv[0]
-                                                        and ": " not in kv[0], kv[0]))
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         for d, n in ranked[:TOP_DIAGNOSES]:
             diag_rows.append([e(info.id), str(n), e(d)])
     parts.append(_table(["item", "submissions", "diagnosis"], diag_rows, {1})
@@ -219,8 +215,7 @@ def build(data: ExportData) -> str:
         if off_roster:
             parts.append(f"<p><b>Not on the roster</b> ({len(off_roster)}): "
                          f"{e(', '.join(st.entry.id for st in off_roster))}</p>")
-    notes = [(s.submission, n) for s in subs for n in s.notes
-             if "candidate files" in n or "graded the newest" in n]
+    notes = [(s.submission, n.text) for s in subs for n in s.notes if n.kind == "choice"]
     if notes:
         parts.append("<h2>Which file was graded</h2>")
         parts.append(_table(["submission", "note"], [[e(k), e(n)] for k, n in notes]))
