@@ -6,7 +6,6 @@ layer over :func:`grade`.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,16 +17,15 @@ if TYPE_CHECKING:
     from grader.course.spec import Assignment
     from grader.result import Result
 
-__all__ = ["grade", "load_assignment", "start_server"]
+__all__ = ["Grader", "grade", "load_assignment", "start_server"]
 
 
 def _preload(root: Path, name: str) -> tuple[str, ...]:
-    from grader.course.folder import paths
+    from grader.course.folder import read_cases
 
     try:
-        data = json.loads(paths(root, name)["cases"].read_text(encoding="utf-8"))
-        return tuple(data.get("assignment", {}).get("preload", ("numpy",)))
-    except (OSError, ValueError, AttributeError):
+        return tuple(read_cases(root, name).get("assignment", {}).get("preload", ("numpy",)))
+    except (UsageError, AttributeError):
         return ("numpy",)
 
 
@@ -46,6 +44,53 @@ def load_assignment(name: str, course: Path | None = None, *,
     return load(name, root, public_only=public_only)
 
 
+class Grader:
+    """One loaded assignment and its runners' fork server, grading submission after
+    submission: what ``grade`` uses once and each batch worker holds for a whole class."""
+
+    def __init__(self, root: Path, assignment: str, *, public_only: bool = False,
+                 limits: dict[str, Any] | None = None, server: ForkServer | None = None,
+                 time_scale: float = 1.0) -> None:
+        self.root = root
+        self._own_server = server is None
+        self.server = server or start_server(root, assignment, limits)  # first: it warms up
+        from grader.course.folder import load
+        from grader.judge.judge import Judge
+
+        try:
+            self.assignment = load(assignment, root, public_only=public_only)
+        except BaseException:
+            self.close()
+            raise
+        self.judge = Judge(self.assignment, self.server, time_scale=time_scale)
+
+    def grade(self, submission: str | Path | None = None,
+              items: list[str] | None = None) -> Result:
+        """Grade one submission (default: the course's ``exercises/ASSIGNMENT.py``); a file
+        that cannot be read as a submission is a :class:`~grader.errors.SubmissionError`."""
+        from grader.course.folder import paths
+        from grader.course.submission import load_source
+
+        t0 = time.perf_counter()
+        a = self.assignment
+        for i in items or []:
+            a.item(i)
+        path = Path(submission) if submission else paths(self.root, a.name)["stub"]
+        result = self.judge.grade(load_source(path), items)
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def close(self) -> None:
+        if self._own_server:
+            self.server.close()
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def grade(submission: str | Path | None, assignment: str, *,
           course: str | Path | None = None, items: list[str] | None = None,
           public_only: bool = False, limits: dict[str, Any] | None = None,
@@ -62,22 +107,8 @@ def grade(submission: str | Path | None, assignment: str, *,
 
     t0 = time.perf_counter()
     root = find_root() if course is None else Path(course).resolve()
-    own = server is None
-    srv = server or start_server(root, assignment, limits)  # first: it warms up meanwhile
-    from grader.course.folder import load, paths
-    from grader.course.submission import load_source
-    from grader.judge.judge import Judge
-
-    try:
-        a = load(assignment, root, public_only=public_only)
-        path = Path(submission) if submission else paths(root, assignment)["stub"]
-        source = load_source(path)
-        if items:
-            for i in items:
-                a.item(i)
-        result = Judge(a, srv, time_scale=time_scale).grade(source, items)
-    finally:
-        if own:
-            srv.close()
+    with Grader(root, assignment, public_only=public_only, limits=limits, server=server,
+                time_scale=time_scale) as g:
+        result = g.grade(submission, items)
     result.seconds = time.perf_counter() - t0
     return result

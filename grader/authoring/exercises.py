@@ -231,11 +231,18 @@ def make_stub(source: str, filename: str) -> str:
         raise _fail(filename, exc.lineno or 1, f"the source does not parse: {exc.msg}") from None
     except ValueError as exc:  # e.g. NUL bytes
         raise _fail(filename, 1, f"the source does not parse: {exc}") from None
-
     regions = _pair_markers(_find_markers(source, filename), filename)
     lines = io.StringIO(source).readlines()  # same line numbering as tokenize
-    extents = _function_extents(tree, len(lines))
+    stub, stub_lines = _replace_regions(lines, regions, _function_extents(tree, len(lines)),
+                                        filename)
+    _check_stub_parses(stub, stub_lines, filename)
+    return stub
 
+
+def _replace_regions(lines: list[str], regions: list[_Region],
+                     extents: list[tuple[_Function, str, int]],
+                     filename: str) -> tuple[str, list[tuple[int, _Region]]]:
+    """The source with each region replaced by a ``raise``, and where each raise landed."""
     out: list[str] = []
     stub_lines: list[tuple[int, _Region]] = []  # (line in the stub, region)
     position = 1
@@ -258,8 +265,10 @@ def make_stub(source: str, filename: str) -> str:
         )
         position = end.line + 1
     out.extend(lines[position - 1 :])
-    stub = "".join(out)
+    return "".join(out), stub_lines
 
+
+def _check_stub_parses(stub: str, stub_lines: list[tuple[int, _Region]], filename: str) -> None:
     try:
         ast.parse(stub, filename=filename)
     except SyntaxError as exc:
@@ -273,7 +282,6 @@ def make_stub(source: str, filename: str) -> str:
             f"replacing the solution at lines {culprit.begin.line}-{culprit.end.line} "
             f"does not give valid Python ({exc.msg}): check the markers' indentation",
         ) from None
-    return stub
 
 
 # --------------------------------------------------------------------------- cells

@@ -15,7 +15,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from grader.course.folder import paths
+from grader.course.folder import paths, read_cases
 from grader.errors import UsageError
 
 DIST = "course-grader"
@@ -113,9 +113,8 @@ def release(root: Path, name: str, out: Path | None = None, zip_path: Path | Non
     files = release_files(root, name)
     if not title:
         try:
-            cases = json.loads(paths(root, name)["cases"].read_text(encoding="utf-8"))
-            title = cases.get("assignment", {}).get("title", name)
-        except (OSError, ValueError):
+            title = read_cases(root, name).get("assignment", {}).get("title", name)
+        except (UsageError, AttributeError):
             title = name
     written: list[Path] = []
     staging = out if out is not None else Path(str(zip_path) + ".d")

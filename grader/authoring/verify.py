@@ -128,53 +128,60 @@ def drifted_files(root: Path, name: str, expected: dict[Path, str]) -> list[str]
 
 
 def verify(root: Path, name: str, server: Any | None = None) -> Report:
-    from grader.api import grade, start_server
-    from grader.authoring.assign import expected_files
-    from grader.authoring.exercises import make_notebook, notebook_text
+    """Every check of the module docstring, for one assignment; each reported, none fatal."""
+    from grader.api import Grader
 
     rep = Report(name)
-    p = paths(root, name)
-    # drift
+    _check_drift(rep, root, name)
+    with Grader(root, name, server=server) as g:
+        _check_grades(rep, g, paths(root, name))
+    a = load(name, root)
+    bad = [pc.case.name for pc in a.public + a.hidden()
+           if pc.expected is not None and not _finite(pc.expected)]
+    rep.add("every expected value is finite", not bad, f"not finite: {', '.join(bad[:8])}")
+    _check_derivatives(rep, root, name)
+    return rep
+
+
+def _check_drift(rep: Report, root: Path, name: str) -> None:
+    from grader.authoring.assign import expected_files
+
     try:
         drift = drifted_files(root, name, expected_files(root, name))
         rep.add("exercises match the solutions (no drift)", not drift,
                 f"differs: {'; '.join(drift)}; run `grade assign {name}`" if drift else "")
     except Exception as e:  # noqa: BLE001 - reported, the other checks still run
         rep.add("exercises match the solutions (no drift)", False, f"{type(e).__name__}: {e}")
-    own = server is None
-    srv = server or start_server(root, name)
-    try:
-        ref = grade(p["reference"], name, course=root, server=srv)
-        rep.add("the reference scores full marks", ref.full_marks,
-                f"{ref.score:g}/{ref.max_score:g}: {_lost(ref)}")
-        stub = grade(p["stub"], name, course=root, server=srv)
-        nonzero = [i.id for i in stub.items if i.score > 0]
-        rep.add("the stubs score zero on every item", not nonzero,
-                f"items with points: {', '.join(nonzero)}" if nonzero else "")
-        if p["notebook"].exists():
-            nb_stub = grade(p["notebook"], name, course=root, server=srv)
-            same = [(i.id, i.score, i.status) for i in nb_stub.items] == \
-                [(i.id, i.score, i.status) for i in stub.items]
-            rep.add("the stub notebook grades the same as the stub .py", same)
-        with tempfile.TemporaryDirectory() as tmp:
-            nb_path = Path(tmp) / f"{name}.ipynb"
-            source = p["reference"].read_text(encoding="utf-8-sig")
-            nb_path.write_text(notebook_text(make_notebook(source, name=name)),
-                               encoding="utf-8")
-            nb_ref = grade(nb_path, name, course=root, server=srv)
-            rep.add("the reference as a notebook grades the same as the .py",
-                    [(i.id, i.score) for i in nb_ref.items] == [(i.id, i.score)
-                                                                for i in ref.items],
-                    f"{nb_ref.score:g}/{nb_ref.max_score:g}: {_lost(nb_ref)}")
-    finally:
-        if own:
-            srv.close()
-    # finite expected values
-    a = load(name, root)
-    bad = [pc.case.name for pc in a.public + a.hidden()
-           if pc.expected is not None and not _finite(pc.expected)]
-    rep.add("every expected value is finite", not bad, f"not finite: {', '.join(bad[:8])}")
-    # finite differences
+
+
+def _check_grades(rep: Report, g: Any, p: dict[str, Path]) -> None:
+    """The reference full, the stubs zero, and notebooks graded as their .py."""
+    from grader.authoring.exercises import make_notebook, notebook_text
+
+    name = g.assignment.name
+    ref = g.grade(p["reference"])
+    rep.add("the reference scores full marks", ref.full_marks,
+            f"{ref.score:g}/{ref.max_score:g}: {_lost(ref)}")
+    stub = g.grade(p["stub"])
+    nonzero = [i.id for i in stub.items if i.score > 0]
+    rep.add("the stubs score zero on every item", not nonzero,
+            f"items with points: {', '.join(nonzero)}" if nonzero else "")
+    if p["notebook"].exists():
+        nb_stub = g.grade(p["notebook"])
+        same = [(i.id, i.score, i.status) for i in nb_stub.items] == \
+            [(i.id, i.score, i.status) for i in stub.items]
+        rep.add("the stub notebook grades the same as the stub .py", same)
+    with tempfile.TemporaryDirectory() as tmp:
+        nb_path = Path(tmp) / f"{name}.ipynb"
+        source = p["reference"].read_text(encoding="utf-8-sig")
+        nb_path.write_text(notebook_text(make_notebook(source, name=name)), encoding="utf-8")
+        nb_ref = g.grade(nb_path)
+        rep.add("the reference as a notebook grades the same as the .py",
+                [(i.id, i.score) for i in nb_ref.items] == [(i.id, i.score) for i in ref.items],
+                f"{nb_ref.score:g}/{nb_ref.max_score:g}: {_lost(nb_ref)}")
+
+
+def _check_derivatives(rep: Report, root: Path, name: str) -> None:
     decl = load_declarations(root, name)
     checks = list(decl.gradient_checks()) if hasattr(decl, "gradient_checks") else []
     failed = []
@@ -185,4 +192,3 @@ def verify(root: Path, name: str, server: Any | None = None) -> Report:
     if checks:  # an assignment without derivatives declares none, and has none to check
         rep.add(f"derivatives agree with central finite differences ({len(checks)} checks)",
                 not failed, "; ".join(failed[:5]))
-    return rep

@@ -23,21 +23,17 @@ def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when to stop
-    from grader.api import start_server
-    from grader.course.folder import load
-    from grader.course.submission import load_source
-    from grader.judge.judge import Judge
+    from grader.api import Grader
 
     try:
-        server = start_server(Path(root), assignment, limits)
-        a = load(assignment, Path(root), public_only=public_only)
-        a.hidden()
-        judge = Judge(a, server, time_scale=time_scale)
-        server.open().close()   # a runner that cannot start is the machine's problem
+        grader = Grader(Path(root), assignment, public_only=public_only, limits=limits,
+                        time_scale=time_scale)
+        grader.assignment.hidden()      # prepared once, for every submission
+        grader.server.open().close()    # a runner that cannot start is the machine's problem
     except Exception as e:  # noqa: BLE001 - reported to the parent as one line
         conn.send(("fatal", f"{e}"))
         return
-    conn.send(("ready", a.version))
+    conn.send(("ready", grader.assignment.version))
     while True:
         try:
             msg = conn.recv()
@@ -48,25 +44,19 @@ def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
         task_id, path = msg
         t0 = time.perf_counter()
         try:
-            source = load_source(Path(path))
+            payload: dict[str, Any] = {"kind": "result",
+                                       "result": grader.grade(Path(path)).to_json()}
         except SubmissionError as e:
-            payload: dict[str, Any] = {"kind": "input", "message": str(e)}
-        else:
-            try:
-                judge.load_notes = []   # a load that fails must not show the last one's notes
-                result = judge.grade(source)
-                payload = {"kind": "result", "result": result.to_json()}
-            except Exception as e:  # noqa: BLE001 - the runner machinery failed
-                conn.send(("crash", task_id, f"{type(e).__name__}: {e}"))
-                break   # the parent retries the submission in a fresh worker
+            payload = {"kind": "input", "message": str(e)}
+        except Exception as e:  # noqa: BLE001 - the runner machinery failed
+            conn.send(("crash", task_id, f"{type(e).__name__}: {e}"))
+            break   # the parent retries the submission in a fresh worker
         payload["seconds"] = time.perf_counter() - t0
-        if payload["kind"] == "result":
-            payload["result"]["seconds"] = payload["seconds"]
         try:
             conn.send(("done", task_id, payload))
         except (BrokenPipeError, OSError):
             break
-    server.close()
+    grader.close()
 
 
 class _Worker:

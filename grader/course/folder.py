@@ -8,7 +8,7 @@ import json
 import sys
 import types
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from grader.course.prepare import prepare_cases
 from grader.course.spec import CASES_SUFFIX, Assignment, Item, PreparedCase
@@ -62,6 +62,21 @@ def version_hash(files: Iterable[Path]) -> str:
     return h.hexdigest()[:16]
 
 
+def read_cases(root: Path, name: str) -> dict[str, Any]:
+    """The assignment's public file (``exercises/NAME.cases.json``), parsed; a damaged or
+    unreadable one is a one-line error that says how to regenerate it."""
+    path = paths(root, name)["cases"]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{path} cannot be read ({type(e).__name__}: {e}); regenerate it "
+                         "with `grade assign`") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} is damaged (not a JSON object); regenerate it with "
+                         "`grade assign`")
+    return data
+
+
 def load_declarations(root: Path, name: str) -> types.ModuleType:
     p = paths(root, name)
     if not p["declarations"].exists():
@@ -80,8 +95,8 @@ def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
         known = available(root)
         hint = f"; assignments here: {', '.join(known)}" if known else ""
         raise UsageError(f"unknown assignment {name!r}: {p['cases']} not found{hint}")
+    data = read_cases(root, name)
     try:
-        data = json.loads(p["cases"].read_text(encoding="utf-8"))
         items = [Item.from_json(d) for d in data["items"]]
         public = [PreparedCase.from_json(d) for d in data["cases"]]
     except (ValueError, KeyError, TypeError) as e:

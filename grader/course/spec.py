@@ -72,7 +72,7 @@ class Callback:
         return f"<callable {self.name}>"
 
 
-Check = Callable[[Any], "tuple[bool, str]"]
+PropertyCheck = Callable[[Any], "tuple[bool, str]"]  # value -> (holds, why not)
 
 
 @dataclass
@@ -116,7 +116,7 @@ class Case:
     timeout: float = DEFAULT_TIMEOUT
     record: tuple[str, ...] = ()       # callbacks whose calls must match the reference's
     slips: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    check: Check | None = None
+    check: PropertyCheck | None = None
     expected_fn: Callable[..., Any] | None = None   # instead of the reference function
     labels: dict[str, list[str]] = field(default_factory=dict)  # row labels for tables
     note: str = ""                     # shown with public feedback (e.g. slides' slip)

@@ -13,166 +13,26 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
-from grader.judge.compare import Mismatch, compare, same_entries_reordered
-from grader.judge.feedback import describe_call, format_value, table_for
+from grader.judge.calls import Call, Outcome, StudentCallableError
+from grader.judge.scoring import item_result
+from grader.judge.scoring import shares as split_points
+from grader.judge.verdict import verdict
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.protocol.compiled import MAGIC, compile_source
-from grader.result import CaseResult, ItemResult, Note, Result, item_status
+from grader.result import CaseResult, Note, Result
 from grader.sandbox.forkserver import ForkServer
-from grader.sandbox.session import Session
+from grader.sandbox.session import Session, clean_error
 
 LOAD_TIMEOUT = 60.0
 
 
-class StudentCallableError(Exception):
-    """A student callable that the judge invoked (through a substitute) failed."""
 
 
-@dataclass
-class Outcome:
-    status: str                       # ok | missing | undefined | error | timeout | died
-    value: Any = None
-    error: dict[str, Any] = field(default_factory=dict)
-    stdout: str = ""
-    warnings: list[str] = field(default_factory=list)
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-    key: tuple[Any, ...] | None = None      # (case, packed returned value, recorded calls)
-    cached: CaseResult | None = None        # the verdict on this very value, seen before
-    own: Any = None                         # the log of the submission's own helpers' calls
 
 
-class _Call:
-    """One call of a student function, with the callbacks it makes.
-
-    Calls go to the runner in batches (:meth:`request` gives this one's entry); the
-    judge then collects their results in order (:meth:`collect`), answering callbacks
-    meanwhile.
-    ``own`` names graded functions the submission's own versions stand in for, because
-    they already passed their items: the runner logs their calls and :meth:`Judge._own_valid`
-    checks the log against the reference.
-    """
-
-    def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase,
-                 index: int, time_scale: float = 1.0, own: tuple[str, ...] = ()) -> None:
-        self.judge = judge
-        self.session = session
-        self.item = item
-        self.pc = pc
-        self.index = index
-        self.timeout = pc.case.timeout * time_scale
-        self.deadline = 0.0
-        self.own = tuple(s for s in own if s != pc.case.func)
-        self.calls: list[tuple[str, Any]] = []
-
-    def request(self) -> dict[str, Any]:
-        c = self.pc.case
-        args, kwargs = self.judge.sendable(self.pc)
-        req = {"func": c.func, "args": args, "kwargs": kwargs,
-               "substitutes": [s for s in self.item.substitutes
-                               if s != c.func and s not in self.own]}
-        if self.own:
-            req["own"] = list(self.own)
-        return req
-
-    def collect(self) -> Outcome:
-        """Wait for this call's result (its time limit starts now: the runner starts it
-        when the previous one's result goes out)."""
-        self.deadline = time.monotonic() + self.timeout
-        try:
-            msg = self._serve_until("result")
-            if msg.get("index") != self.index:
-                raise wire.WireError("a result arrived out of order")
-        except ChannelTimeout:
-            self.session.kill()
-            return Outcome("timeout", calls=self.calls)
-        except (ChannelClosed, wire.WireError) as e:
-            self.session.kill()
-            return Outcome("died", error={"message": str(e)}, calls=self.calls)
-        status = str(msg.get("status", "error"))
-        out = Outcome(status, stdout=str(msg.get("stdout", ""))[:65536],
-                      warnings=[str(w)[:300] for w in msg.get("warnings", [])][:20],
-                      error=_clean_error(msg.get("error")), calls=self.calls,
-                      own=msg.get("own"))
-        if status == "ok":
-            c = self.pc.case
-            if isinstance(msg.get("value"), bytes) and not (c.no_warnings and out.warnings):
-                # the same returned value (and recorded calls) always gets the same verdict
-                out.key = (id(self.pc), msg.get("value"),
-                           *(p for n, p in self.calls if n in c.record))
-                cached = self.judge.verdicts.get(out.key)
-                if cached is not None:
-                    out.cached = dataclasses.replace(cached)
-                    return out
-            try:
-                out.value = wire.Decoder().decode(wire.unpack_value(msg.get("value")))
-            except Exception as e:  # noqa: BLE001 - the runner's data is untrusted
-                out.status, out.error = "error", {"type": "WireError", "message":
-                                                  f"the returned value cannot be read: {e}"}
-        return out
-
-    def _serve_until(self, op: str) -> dict[str, Any]:
-        while True:
-            msg = self.session.recv(self.deadline)
-            got = msg.get("op")
-            if got == op:
-                return msg
-            if got == "callback":
-                self.session.send(self._answer(msg))
-            else:
-                raise wire.WireError(f"unexpected message {got!r} from the runner")
-
-    def _answer(self, msg: dict[str, Any]) -> dict[str, Any]:
-        name = str(msg.get("name"))
-        payload = msg.get("args")
-        if not isinstance(payload, bytes):
-            return {"op": "reply", "error": "malformed callback"}
-        ref = self.judge.assignment.reference
-        if name in self.item.substitutes and name != self.pc.case.func:
-            if ref is None or not callable(getattr(ref, name, None)):
-                return {"op": "reply", "fallback": True}
-            return self.judge.reply(getattr(ref, name), name, payload,
-                                    f"{name} (the grader's reference, standing in for yours)",
-                                    self._invoker)
-        if name in self.pc.callables:
-            self.calls.append((name, payload))
-            fn = self.pc.callables[name]
-            if fn is None:
-                return self._from_tape(name, payload)
-            return self.judge.reply(fn, name, payload, f"{name} (the grader's callable)",
-                                    self._invoker, case=id(self.pc))
-        return {"op": "reply", "error": f"unknown callable {name!r}"}
-
-    def _from_tape(self, name: str, payload: bytes) -> dict[str, Any]:
-        exact = self.judge.tape_index(self.pc).get((name, payload))
-        if exact is not None:
-            return {"op": "reply", "value": exact}
-        try:
-            args = wire.decode(wire.unpack_value(payload))
-        except wire.WireError as e:
-            return {"op": "reply", "error": str(e)}
-        for entry in self.pc.tape:
-            if entry["name"] != name:
-                continue
-            if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
-                return {"op": "reply", "value": wire.pack_value(entry["value"])}
-        return {"op": "reply", "error": f"{name} was called with arguments the reference never "
-                "passes: your path has left the expected one by this call"}
-
-    def _invoker(self, handle: str) -> Callable[..., Any]:
-        def invoke(*args: Any, **kwargs: Any) -> Any:
-            self.session.send({"op": "invoke", "handle": handle,
-                               "args": wire.encode([list(args), kwargs])})
-            msg = self._serve_until("invoked")
-            if "error" in msg:
-                raise StudentCallableError(str(msg["error"])[:500])
-            return wire.Decoder().decode(msg.get("value"))
-
-        return invoke
 
 
 @dataclass
@@ -189,12 +49,6 @@ class _Run:
     passed: dict[str, bool] = field(default_factory=dict)  # function -> all its cases pass
 
 
-def _clean_error(e: Any) -> dict[str, Any]:
-    if not isinstance(e, dict):
-        return {}
-    return {"type": str(e.get("type", ""))[:100], "line": e.get("line"),
-            "message": str(e.get("message", ""))[:1000],
-            "traceback": str(e.get("traceback", ""))[:4096]}
 
 
 class Judge:
@@ -278,7 +132,7 @@ class Judge:
             return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
                                             f"{type(e).__name__}: {str(e)[:300]}"}
 
-    def _own_valid(self, call: _Call, out: Outcome) -> str | None:
+    def _own_valid(self, call: Call, out: Outcome) -> str | None:
         """None when every logged call of the submission's own helpers gave exactly what
         the reference gives on the same arguments (the same packed value: same types,
         shapes and bits; the same generator states after), so the call ran exactly as it
@@ -340,7 +194,7 @@ class Judge:
 
     @staticmethod
     def _load_failed(status: str, error: Any) -> CaseResult:
-        err = _clean_error(error)
+        err = clean_error(error)
         where = f" at line {err['line']}" if err.get("line") else ""
         what = "has a syntax error" if status == "syntax" else "fails to import"
         return CaseResult("import", "public", False,
@@ -361,7 +215,7 @@ class Judge:
         results = []
         for item in items:
             cases = by_item.get(item.id, [])
-            shares = _shares(item, cases, a)
+            shares = split_points(item, cases, a)
             done = self._run_item(run, item, cases)
             case_results = []
             for pc in cases:
@@ -371,7 +225,7 @@ class Judge:
                 cr.score = cr.max_score if cr.passed else 0.0
                 case_results.append(cr)
                 run.passed[pc.case.func] = run.passed.get(pc.case.func, True) and cr.passed
-            results.append(self._item_result(item, case_results))
+            results.append(item_result(item, case_results))
         if run.session is not None:
             run.session.close()
         score = round(sum(r.score for r in results), 6)
@@ -407,76 +261,92 @@ class Judge:
         plain: set[int] = set()  # cases to run with substitutes only
         todo = list(cases)
         while todo:
-            if run.fatal is None and run.session is None:
-                run.session, run.fatal = self._open(run)
-                run.gave = ""
-            if run.fatal is not None:
+            session = self._session_for(run, item)
+            if session is None:
+                assert run.fatal is not None
                 for pc in todo:
-                    done[id(pc)] = CaseResult(pc.case.name, pc.case.visibility, False,
-                                              run.fatal.message, status=run.fatal.status,
-                                              details=run.fatal.details, check="load")
+                    done[id(pc)] = dataclasses.replace(
+                        run.fatal, name=pc.case.name, visibility=pc.case.visibility,
+                        check="load")
                 break
-            session = run.session
-            assert session is not None
-            if item.given and run.gave != item.id:
-                self._give(session, item)  # if that fails, the first call is charged
-                run.gave = item.id
-            batch: list[_Call] = []
+            batch: list[Call] = []
             for pc in todo:
                 skip = self._skipped(run, pc)
                 if skip is not None:
                     done[id(pc)] = skip
                 else:
-                    batch.append(_Call(self, session, item, pc, len(batch), self.time_scale,
-                                       () if id(pc) in plain else own))
-            todo = []
+                    batch.append(Call(self, session, item, pc, len(batch), self.time_scale,
+                                      () if id(pc) in plain else own))
             if not batch:
                 break
-            try:
-                session.send({"op": "calls", "calls": [c.request() for c in batch]})
-            except (ChannelClosed, ChannelTimeout, wire.WireError):
-                session.kill()
-            again: list[PreparedCase] = []
-            for k, call in enumerate(batch):
-                pc = call.pc
-                if not session.alive and k:  # the runner is gone: the rest go to a fresh one
-                    todo = [c.pc for c in batch[k:]]
-                    break
-                try:
-                    out = call.collect()
-                    if call.own:
-                        # a run with the submission's own helpers stands only if it went as
-                        # it would have with substitutes; else it runs again with them
-                        if out.status in ("timeout", "died"):  # a helper may be to blame
-                            bad: list[str] = list(call.own)
-                        else:
-                            first = self._own_valid(call, out)
-                            bad = [first] if first is not None else []
-                        if bad:
-                            run.passed.update(dict.fromkeys(bad, False))
-                            plain.add(id(pc))
-                            again.append(pc)
-                            continue
-                    if out.status == "timeout":
-                        run.hung.add(pc.case.func)
-                    elif out.status == "died":
-                        run.deaths[pc.case.func] = run.deaths.get(pc.case.func, 0) + 1
-                    cr = out.cached or self.verdict(pc, out)
-                    if out.key is not None and out.cached is None:
-                        if len(self.verdicts) >= self.CACHE_LIMIT:
-                            self.verdicts.clear()
-                        self.verdicts[out.key] = dataclasses.replace(cr)
-                except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
-                    session.kill()
-                    cr = CaseResult(pc.case.name, pc.case.visibility, False,
-                                    f"{pc.case.func} sent something the grader cannot "
-                                    f"judge ({type(e).__name__})", status="error",
-                                    check="unjudgeable")
-                done[id(pc)] = cr
+            todo = self._run_batch(run, session, batch, plain, done)
             if not session.alive:  # timed out, died, or asked for a fresh runner
                 run.session = None
-            todo = again + todo
         return done
+
+    def _session_for(self, run: "_Run", item: Item) -> Session | None:
+        """The submission's runner, loaded and holding ``item``'s given names; None when
+        the submission cannot be loaded (``run.fatal`` says why)."""
+        if run.fatal is None and run.session is None:
+            run.session, run.fatal = self._open(run)
+            run.gave = ""
+        if run.session is not None and item.given and run.gave != item.id:
+            self._give(run.session, item)  # if that fails, the first call is charged
+            run.gave = item.id
+        return run.session
+
+    def _run_batch(self, run: "_Run", session: Session, batch: list[Call], plain: set[int],
+                   done: dict[int, CaseResult]) -> list[PreparedCase]:
+        """Send a batch and judge its results in order; returns the cases to run again
+        (own-helper runs that did not check out first, then what a lost runner left)."""
+        try:
+            session.send({"op": "calls", "calls": [c.request() for c in batch]})
+        except (ChannelClosed, ChannelTimeout, wire.WireError):
+            session.kill()
+        again: list[PreparedCase] = []
+        for k, call in enumerate(batch):
+            if not session.alive and k:  # the runner is gone: the rest go to a fresh one
+                return again + [c.pc for c in batch[k:]]
+            try:
+                cr = self._judge_call(run, call)
+            except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
+                session.kill()
+                pc = call.pc
+                cr = CaseResult(pc.case.name, pc.case.visibility, False,
+                                f"{pc.case.func} sent something the grader cannot "
+                                f"judge ({type(e).__name__})", status="error",
+                                check="unjudgeable")
+            if cr is None:
+                plain.add(id(call.pc))
+                again.append(call.pc)
+            else:
+                done[id(call.pc)] = cr
+        return again
+
+    def _judge_call(self, run: "_Run", call: Call) -> CaseResult | None:
+        """The verdict on one call's outcome; None when it ran with the submission's own
+        helpers and did not go as it would have with substitutes (it runs again)."""
+        pc = call.pc
+        out = call.collect()
+        if call.own:
+            if out.status in ("timeout", "died"):  # a helper may be to blame
+                bad: list[str] = list(call.own)
+            else:
+                first = self._own_valid(call, out)
+                bad = [first] if first is not None else []
+            if bad:
+                run.passed.update(dict.fromkeys(bad, False))
+                return None
+        if out.status == "timeout":
+            run.hung.add(pc.case.func)
+        elif out.status == "died":
+            run.deaths[pc.case.func] = run.deaths.get(pc.case.func, 0) + 1
+        cr = out.cached or verdict(pc, out, self.time_scale)
+        if out.key is not None and out.cached is None:
+            if len(self.verdicts) >= self.CACHE_LIMIT:
+                self.verdicts.clear()
+            self.verdicts[out.key] = dataclasses.replace(cr)
+        return cr
 
     def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func
@@ -504,145 +374,10 @@ class Judge:
         except (ChannelClosed, ChannelTimeout, wire.WireError):
             session.kill()
 
-    def _item_result(self, item: Item, cases: list[CaseResult]) -> ItemResult:
-        status = item_status(cases)
-        score = round(sum(c.score for c in cases), 6)
-        max_score = round(sum(c.max_score for c in cases), 6)
-        failing = [c for c in cases if not c.passed]
-        if not failing:
-            feedback = "all cases pass"
-        else:
-            first = next((c for c in failing if c.visibility == "public"), failing[0])
-            more = len(failing) - 1
-            feedback = first.message + (f" (+{more} more failing case{'s' * (more > 1)})"
-                                        if more else "")
-        return ItemResult(item.id, item.title, score, max_score, status, feedback, cases)
-
-    # ------------------------------------------------------------------ verdicts
-    def verdict(self, pc: PreparedCase, out: Outcome) -> CaseResult:
-        c = pc.case
-        public = c.visibility == "public"
-        name = c.name
-
-        def fail(status: str, message: str, details: str = "", check: str = "",
-                 diagnosis: str = "") -> CaseResult:
-            return CaseResult(name, c.visibility, False, message, status=status,
-                              details=details if public else "", check=check or status,
-                              diagnosis=diagnosis)
-
-        err = out.error
-        line = f" (line {err['line']})" if err.get("line") else ""
-        if out.status == "timeout":
-            return fail("timeout", f"{c.func} did not finish within "
-                                   f"{c.timeout * self.time_scale:g} s "
-                                   "(an infinite loop?)")
-        if out.status == "died":
-            return fail("error", f"the process running {c.func} died during the call "
-                                 "(os._exit, a crash, or the memory limit)", check="died")
-        if out.status == "undefined":
-            return fail("missing", f"{c.func} is not defined in your submission",
-                        check="undefined")
-        if out.status == "missing":
-            return fail("missing", f"{c.func} is not implemented yet (it raises "
-                                   f"NotImplementedError{line})", check="not implemented")
-        if out.status != "ok":
-            raised = f"raised {err.get('type')}"
-            if public:
-                return fail("error", f"{c.func} {raised}{line}: "
-                                     f"{err.get('message', '')[:300]}",
-                            describe_call(pc) + "\n" + err.get("traceback", ""), check=raised)
-            return fail("error", f"{c.func} {raised}{line} on a hidden case", check=raised)
-        if c.no_warnings:
-            runtime = [w for w in out.warnings if w.startswith("RuntimeWarning")]
-            if runtime:
-                return fail("failed", f"{name}: a RuntimeWarning escaped ({runtime[0][:120]}); "
-                                      "use a numerically stable form", describe_call(pc),
-                            check="RuntimeWarning")
-        # the calls first: a wrong call (another draw, say) is why the value is wrong
-        for rec_name in c.record:
-            got_calls = [wire.decode(wire.unpack_value(p)) for n, p in out.calls if n == rec_name]
-            exp_calls = [wire.decode(p) for p in (pc.expected_calls or {}).get(rec_name, [])]
-            m = compare(got_calls, exp_calls, c.rtol, c.atol)
-            if m is not None:
-                diag = c.reordered if c.reordered and same_entries_reordered(
-                    _int_arrays(got_calls), _int_arrays(exp_calls)) else ""
-                msg = f"{name}: the calls to {rec_name} differ from the expected ones"
-                msg += f" — {diag}" if diag else f" ({m.describe('calls')})"
-                return fail("failed", msg, check=f"calls to {rec_name}", diagnosis=diag)
-        got = out.value
-        if c.check is not None:
-            ok, msg = c.check(got)
-            if not ok:
-                return fail("failed", f"{name}: {msg}", check="property")
-        else:
-            exp = wire.Decoder().decode(pc.expected)
-            m = compare(got, exp, c.rtol, c.atol, c.scalar_ok)
-            if m is not None:
-                self._diagnose(m, got, exp, pc)
-                return self._mismatch(pc, m, got, exp)
-        return CaseResult(name, c.visibility, True, "ok", status="passed")
-
-    def _diagnose(self, m: Mismatch, got: Any, exp: Any, pc: PreparedCase) -> None:
-        for message, alt in pc.alternatives:
-            if compare(got, wire.decode(alt), pc.case.rtol, pc.case.atol,
-                       pc.case.scalar_ok) is None:
-                m.diagnosis = message
-                return
-        if not m.diagnosis and pc.case.reordered and same_entries_reordered(got, exp):
-            m.diagnosis = pc.case.reordered
-
-    def _mismatch(self, pc: PreparedCase, m: Mismatch, got: Any, exp: Any) -> CaseResult:
-        c = pc.case
-        if c.visibility == "hidden":
-            text = f"hidden case {c.name}: " + m.describe(f"{c.func}(...)")
-            return CaseResult(c.name, "hidden", False, text, status="failed",
-                              diagnosis=m.diagnosis, check=m.kind)
-        text = f"{c.name}: " + m.describe(c.func)
-        if m.kind in ("value", "nonfinite", "shape") and m.path:
-            text += f"; expected {format_value(m.expected, 60)}, got {format_value(m.got, 60)}"
-        elif m.kind in ("value", "nonfinite"):
-            text += f"; expected {format_value(exp, 60)}, got {format_value(got, 60)}"
-        details = describe_call(pc)
-        tab = table_for(got, exp, c.labels)
-        details += "\n" + (tab or f"expected: {format_value(exp, 2000)}\n"
-                                  f"returned: {format_value(got, 2000)}")
-        if c.note:
-            details += "\n" + c.note
-        return CaseResult(c.name, "public", False, text, status="failed", details=details,
-                          diagnosis=m.diagnosis, check=m.kind)
 
 
-def _int_arrays(calls: list[Any]) -> list[np.ndarray]:
-    """The integer arrays among recorded calls' arguments: the index batches a callback
-    was handed, to compare as a draw (``Case.reordered``)."""
-    out: list[np.ndarray] = []
-    for call in calls:
-        args = call[0] if isinstance(call, (list, tuple)) and call else []
-        for a in args:
-            if isinstance(a, np.ndarray) and a.dtype.kind in "iu":
-                out.append(a)
-    return out
 
 
-def _shares(item: Item, cases: list[PreparedCase], a: Assignment) -> dict[int, float]:
-    """Points of each case: the item's points over its parts, a part's over its cases.
 
-    The one place where points are split.  Parts take ``item.parts`` weights (equal when
-    absent); within a part, cases share by weight; public-only grading knows the hidden
-    weights from the public file and so scores out of the public share.
-    """
-    parts: list[str] = list(item.parts) if item.parts else []
-    for pc in cases:
-        if pc.case.part not in parts:
-            parts.append(pc.case.part)
-    weights = {p: float(item.parts.get(p, 1.0)) for p in parts}
-    total = sum(weights.values()) or 1.0
-    part_weight: dict[str, float] = {}
-    for pc in cases:
-        part_weight[pc.case.part] = part_weight.get(pc.case.part, 0.0) + pc.case.weight
-    if not a.full:
-        for (iid, part), w in a.hidden_weights.items():
-            if iid == item.id and part in part_weight:
-                part_weight[part] += w
-    return {id(pc): round(item.points * weights[pc.case.part] / total * pc.case.weight
-                          / part_weight[pc.case.part], 9) for pc in cases}
+
+

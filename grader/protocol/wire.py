@@ -116,6 +116,11 @@ class Encoder:
         if t is dict:
             return {"__dict__": [[self.encode(k, depth + 1), self.encode(x, depth + 1)]
                                  for k, x in v.items()]}
+        return self._other(v, depth)
+
+    def _other(self, v: Any, depth: int) -> Any:
+        """Everything but the exact built-in types :meth:`encode` handles inline:
+        subclasses, numpy scalars, generators, callables, pandas, array-likes."""
         if isinstance(v, str):
             return str(v)
         if isinstance(v, np.bool_):

@@ -18,6 +18,7 @@ from typing import Any
 
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
 from grader.errors import UsageError
+from grader.reports.render import points
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
@@ -87,12 +88,6 @@ def load(book: Gradebook, assignment: str) -> ExportData:
     return ExportData(assignment, list(items.values()), subs, students)
 
 
-def _points(x: float) -> str:
-    """A score for people and spreadsheets: at most 2 decimals, no trailing zeros."""
-    x = round(float(x), 2)
-    return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
-
-
 def _safe(name: str) -> str:
     """A file-name-safe form of a student id or submission key."""
     s = re.sub(r"[^\w.@+-]", "_", name).strip("._") or "student"
@@ -120,8 +115,8 @@ def write_csv(data: ExportData, path: Path, *, items: bool = True,
     if len(set(header)) != len(header):
         raise UsageError(f"--column {total!r} repeats another column's name")
     rows = [header, [POINTS_POSSIBLE, "", "", "", ""]
-            + ([_points(i.max_score) for i in data.items] if items else [])
-            + [_points(data.max_score)] + (["", ""] if status else [])]
+            + ([points(i.max_score) for i in data.items] if items else [])
+            + [points(data.max_score)] + (["", ""] if status else [])]
     for st in data.students:
         e = st.entry
         row = [e.name, e.id, e.extra.get("sis_user_id", ""), e.extra.get("sis_login_id", ""),
@@ -129,8 +124,8 @@ def write_csv(data: ExportData, path: Path, *, items: bool = True,
         if items:
             for i in data.items:
                 it = st.item(i.id)
-                row.append(_points(it.score if it is not None else 0.0))
-        row.append(_points(st.score))
+                row.append(points(it.score if it is not None else 0.0))
+        row.append(points(st.score))
         if status:
             row += [st.status, st.submission.message if st.submission is not None else ""]
         rows.append(row)
@@ -263,11 +258,11 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
     out = [f"# {data.assignment}: feedback for {who}", ""]
     sub = st.submission
     if sub is None:
-        out += [f"**Score: 0 / {_points(data.max_score)}**", "",
+        out += [f"**Score: 0 / {points(data.max_score)}**", "",
                 (f"No submission of {data.assignment} was found for you. If you did "
                  "submit, tell your TA."), ""]
         return "\n".join(out)
-    out += [f"**Score: {_points(sub.score)} / {_points(sub.max_score)}**", ""]
+    out += [f"**Score: {points(sub.score)} / {points(sub.max_score)}**", ""]
     others = [m for m in sub.members if m != e.id]
     out.append(f"Graded: `{sub.file or sub.submission}`"
                + (f" (a group submission with {', '.join(others)})" if others else "")
@@ -278,7 +273,7 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
                 "Fix this and submit again: nothing of it ran, so every item scores 0.", ""]
     out += ["| item | points | status |", "|---|---:|---|"]
     for it in sub.items:
-        out.append(f"| {it.item} | {_points(it.score)}/{_points(it.max_score)} | "
+        out.append(f"| {it.item} | {points(it.score)}/{points(it.max_score)} | "
                    f"{it.status} |")
     out.append("")
     if sub.status != "error":
@@ -288,7 +283,7 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
         for fx in fx_list:
             it = fx.item
             out += [(f"### {it.item}: {it.title} "
-                     f"({_points(it.score)}/{_points(it.max_score)}, {it.status})"), ""]
+                     f"({points(it.score)}/{points(it.max_score)}, {it.status})"), ""]
             for msg, det in fx.messages:
                 out.append(f"- {msg}")
                 if det:

@@ -10,8 +10,10 @@ STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red"
          "timeout": "magenta", "missing": "dim"}
 
 
-def _points(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
+def points(x: float) -> str:
+    """A score for people and spreadsheets: at most 2 decimals, no trailing zeros."""
+    x = round(float(x), 2)
+    return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
 
 
 def render(result: Result, file: IO[str] | None = None, details: bool = True,
@@ -28,12 +30,12 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
     table.add_column("status")
     table.add_column("feedback", overflow="fold", max_width=90)
     for it in result.items:
-        table.add_row(it.id, f"{_points(it.score)}/{_points(it.max_score)}",
+        table.add_row(it.id, f"{points(it.score)}/{points(it.max_score)}",
                       Text(it.status, style=STYLE.get(it.status, "")),
                       Text(it.feedback.splitlines()[0] if it.feedback else ""))
     console.print(table)
     scope = "" if result.mode == "full" else " (public cases only)"
-    console.print(Text(f"Total: {_points(result.score)}/{_points(result.max_score)}{scope}",
+    console.print(Text(f"Total: {points(result.score)}/{points(result.max_score)}{scope}",
                        style="bold"))
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"))

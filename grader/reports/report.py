@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import SubmissionRow
-from grader.reports.exports import STYLE, ExportData, _page, _points, _safe  # noqa: F401 - shared look
+from grader.reports.exports import STYLE, ExportData, _page, _safe, points  # noqa: F401 - shared look
 
 TOP_DIAGNOSES = 5
 SLOWEST = 10
@@ -50,7 +50,7 @@ def histogram(scores: list[float], max_score: float) -> str:
     top = max_score if max_score > 0 else max(scores + [1.0])
     bins = [top * i / 20 for i in range(21)]
     ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
-    ax.set_xlabel(f"total score (out of {_points(top)})")
+    ax.set_xlabel(f"total score (out of {points(top)})")
     ax.set_ylabel("submissions")
     ax.set_xlim(0, top)
     ax.spines[["top", "right"]].set_visible(False)
@@ -121,8 +121,8 @@ def build(data: ExportData) -> str:
     cards = [("submissions", str(len(subs))), ("graded", str(len(graded))),
              ("errors", str(len(errors))), ("students", str(len(students))),
              ("no submission", str(len(missing))),
-             ("mean", _points(statistics.fmean(scores)) if scores else "–"),
-             ("median", _points(statistics.median(scores)) if scores else "–"),
+             ("mean", points(statistics.fmean(scores)) if scores else "–"),
+             ("median", points(statistics.median(scores)) if scores else "–"),
              ("full marks", str(sum(abs(s.score - s.max_score) < 1e-9 for s in subs)))]
     parts.append("<div class=\"grid\">" + "".join(
         f"<div class=\"card\"><b>{v}</b>{e(k)}</div>" for k, v in cards) + "</div>")
@@ -146,7 +146,7 @@ def build(data: ExportData) -> str:
         names.append(info.id)
         means.append(pct)
         passes.append(rate)
-        rows.append([e(info.id), e(info.title), _points(info.max_score), _points(mean),
+        rows.append([e(info.id), e(info.title), points(info.max_score), points(mean),
                      f"{pct:.0f}%", f"{rate:.0f}%",
                      e(", ".join(f"{k} {v}" for k, v in st.most_common() if k != "passed"))])
     parts.append(f"<img alt=\"mean score and pass rate per item\" "
@@ -203,7 +203,7 @@ def build(data: ExportData) -> str:
     parts.append("<h2>Slowest submissions</h2>")
     slow = sorted(subs, key=lambda s: -s.seconds)[:SLOWEST]
     parts.append(_table(["submission", "seconds", "score", "status"],
-                        [[e(s.submission), f"{s.seconds:.2f}", _points(s.score), e(s.status)]
+                        [[e(s.submission), f"{s.seconds:.2f}", points(s.score), e(s.status)]
                          for s in slow], {1, 2}))
 
     # ---------------------------------------------------------------- roster

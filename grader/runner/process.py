@@ -15,7 +15,7 @@ from typing import Any
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
 from grader.runner.calls import Runner
-from grader.sandbox.confine import confine, prepare, reach_by_descriptor
+from grader.sandbox.confine import confine, prepare, reach_by_descriptor, within
 
 # ---------------------------------------------------------------------- processes
 
@@ -54,7 +54,7 @@ def _wipe(folder: str, links: dict[str, str], budget: int = 100_000) -> bool:
                 st = e.stat(follow_symlinks=False)
                 if st.st_dev != top or (me is not None and st.st_uid != me):
                     p = d
-                    while _within_path(p, folder) and p not in pinned:
+                    while within(p, folder) and p not in pinned:
                         pinned.add(p)
                         p = os.path.dirname(p)
                     continue
@@ -82,9 +82,6 @@ def _wipe(folder: str, links: dict[str, str], budget: int = 100_000) -> bool:
                 clean = False
     return clean
 
-
-def _within_path(p: str, root: str) -> bool:
-    return p == root or p.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _reap(pid: int, wait: float = 0.0) -> bool:

@@ -240,3 +240,8 @@ def _parent_death_signal(parent: int | None) -> bool:
     if ok and parent is not None and os.getppid() != parent:
         os._exit(0)  # the fork server died before the prctl: nobody is waiting for us
     return bool(ok)
+
+
+def within(p: str, root: str) -> bool:
+    """``p`` is ``root`` or lies below it (paths as strings, no file system access)."""
+    return p == root or p.startswith(root.rstrip(os.sep) + os.sep)

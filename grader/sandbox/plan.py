@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox.confine import limits_with_defaults, thread_env, unreachable
+from grader.sandbox.confine import limits_with_defaults, thread_env, unreachable, within
 
 START_TIMEOUT = 30.0
 SEND_TIMEOUT = 10.0               # a runner that stops reading for this long is hung
@@ -124,9 +124,6 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _within(p: str, root: str) -> bool:
-    return p == root or p.startswith(root.rstrip(os.sep) + os.sep)
-
 
 def python_paths(course: Path | None) -> tuple[list[str], list[str]]:
     """What the runner's Python needs: (folders to expose, folders for its PYTHONPATH).
@@ -147,9 +144,9 @@ def python_paths(course: Path | None) -> tuple[list[str], list[str]]:
     exe_home = os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))
     for p in (sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix, exe_home):
         p = os.path.abspath(p)
-        if (os.path.isdir(p) and not any(_within(p, q) for q in prefixes)
-                and not any(_within(q, p) for q in holders)):
-            prefixes = [q for q in prefixes if not _within(q, p)] + [p]
+        if (os.path.isdir(p) and not any(within(p, q) for q in prefixes)
+                and not any(within(q, p) for q in holders)):
+            prefixes = [q for q in prefixes if not within(q, p)] + [p]
     from_env = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
                 if p]
     site_dirs = [os.path.abspath(p) for p in sys.path
@@ -159,12 +156,12 @@ def python_paths(course: Path | None) -> tuple[list[str], list[str]]:
     for p in from_env + site_dirs:
         if not os.path.exists(p) or p in path:
             continue
-        if any(_within(p, q) for q in private) or any(_within(q, p) for q in holders):
+        if any(within(p, q) for q in private) or any(within(q, p) for q in holders):
             continue
-        under_prefix = any(_within(p, q) for q in prefixes)
+        under_prefix = any(within(p, q) for q in prefixes)
         if p in from_env or not under_prefix:
             path.append(p)
-        if not any(_within(p, q) for q in binds):
+        if not any(within(p, q) for q in binds):
             binds.append(p)
     return binds, path
 

@@ -162,13 +162,21 @@ def _sanitize(msg: dict[str, Any]) -> dict[str, Any]:
     for k in _LIST_FIELDS:
         if k in msg and not isinstance(msg[k], list):
             msg[k] = []
-    if msg.get("error") is not None and not isinstance(msg["error"], dict):
-        msg["error"] = {"type": "Error", "message": str(msg["error"])[:1000]}
-    if isinstance(msg.get("error"), dict):
-        e = msg["error"]
-        if e.get("line") is not None and not isinstance(e.get("line"), int):
-            e["line"] = None
+    if msg.get("error") is not None:
+        msg["error"] = clean_error(msg["error"] if isinstance(msg["error"], dict)
+                                   else {"type": "Error", "message": msg["error"]})
     return msg
+
+
+def clean_error(e: Any) -> dict[str, Any]:
+    """An error report from the runner, typed and capped: type, line, message, traceback."""
+    if not isinstance(e, dict):
+        return {}
+    line = e.get("line")
+    return {"type": str(e.get("type", ""))[:100],
+            "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
+            "message": str(e.get("message", ""))[:1000],
+            "traceback": str(e.get("traceback", ""))[:4096]}
 
 
 def resident_bytes(pid: int) -> int:

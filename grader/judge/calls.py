@@ -1,0 +1,167 @@
+"""One call of a student function as the judge sees it: the request, the callbacks it
+makes while it runs (answered by the reference, the grader's callables or a tape), and
+the :class:`Outcome` that comes back."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from grader.course.spec import Item, PreparedCase
+from grader.judge.compare import compare
+from grader.protocol import wire
+from grader.protocol.channel import ChannelClosed, ChannelTimeout
+from grader.result import CaseResult
+from grader.sandbox.session import Session
+
+if TYPE_CHECKING:
+    from grader.judge.judge import Judge
+
+
+class StudentCallableError(Exception):
+    """A student callable that the judge invoked (through a substitute) failed."""
+
+
+@dataclass
+class Outcome:
+    status: str                       # ok | missing | undefined | error | timeout | died
+    value: Any = None
+    error: dict[str, Any] = field(default_factory=dict)
+    stdout: str = ""
+    warnings: list[str] = field(default_factory=list)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    key: tuple[Any, ...] | None = None      # (case, packed returned value, recorded calls)
+    cached: CaseResult | None = None        # the verdict on this very value, seen before
+    own: Any = None                         # the log of the submission's own helpers' calls
+
+
+class Call:
+    """One call of a student function, with the callbacks it makes.
+
+    Calls go to the runner in batches (:meth:`request` gives this one's entry); the
+    judge then collects their results in order (:meth:`collect`), answering callbacks
+    meanwhile.
+    ``own`` names graded functions the submission's own versions stand in for, because
+    they already passed their items: the runner logs their calls and the judge
+    (``Judge._own_valid``)
+    checks the log against the reference.
+    """
+
+    def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase,
+                 index: int, time_scale: float = 1.0, own: tuple[str, ...] = ()) -> None:
+        self.judge = judge
+        self.session = session
+        self.item = item
+        self.pc = pc
+        self.index = index
+        self.timeout = pc.case.timeout * time_scale
+        self.deadline = 0.0
+        self.own = tuple(s for s in own if s != pc.case.func)
+        self.calls: list[tuple[str, Any]] = []
+
+    def request(self) -> dict[str, Any]:
+        c = self.pc.case
+        args, kwargs = self.judge.sendable(self.pc)
+        req = {"func": c.func, "args": args, "kwargs": kwargs,
+               "substitutes": [s for s in self.item.substitutes
+                               if s != c.func and s not in self.own]}
+        if self.own:
+            req["own"] = list(self.own)
+        return req
+
+    def collect(self) -> Outcome:
+        """Wait for this call's result (its time limit starts now: the runner starts it
+        when the previous one's result goes out)."""
+        self.deadline = time.monotonic() + self.timeout
+        try:
+            msg = self._serve_until("result")
+            if msg.get("index") != self.index:
+                raise wire.WireError("a result arrived out of order")
+        except ChannelTimeout:
+            self.session.kill()
+            return Outcome("timeout", calls=self.calls)
+        except (ChannelClosed, wire.WireError) as e:
+            self.session.kill()
+            return Outcome("died", error={"message": str(e)}, calls=self.calls)
+        status = str(msg.get("status", "error"))
+        out = Outcome(status, stdout=str(msg.get("stdout", ""))[:65536],
+                      warnings=[str(w)[:300] for w in msg.get("warnings", [])][:20],
+                      error=dict(msg.get("error") or {}), calls=self.calls,
+                      own=msg.get("own"))
+        if status == "ok":
+            c = self.pc.case
+            if isinstance(msg.get("value"), bytes) and not (c.no_warnings and out.warnings):
+                # the same returned value (and recorded calls) always gets the same verdict
+                out.key = (id(self.pc), msg.get("value"),
+                           *(p for n, p in self.calls if n in c.record))
+                cached = self.judge.verdicts.get(out.key)
+                if cached is not None:
+                    out.cached = dataclasses.replace(cached)
+                    return out
+            try:
+                out.value = wire.Decoder().decode(wire.unpack_value(msg.get("value")))
+            except Exception as e:  # noqa: BLE001 - the runner's data is untrusted
+                out.status, out.error = "error", {"type": "WireError", "message":
+                                                  f"the returned value cannot be read: {e}"}
+        return out
+
+    def _serve_until(self, op: str) -> dict[str, Any]:
+        while True:
+            msg = self.session.recv(self.deadline)
+            got = msg.get("op")
+            if got == op:
+                return msg
+            if got == "callback":
+                self.session.send(self._answer(msg))
+            else:
+                raise wire.WireError(f"unexpected message {got!r} from the runner")
+
+    def _answer(self, msg: dict[str, Any]) -> dict[str, Any]:
+        name = str(msg.get("name"))
+        payload = msg.get("args")
+        if not isinstance(payload, bytes):
+            return {"op": "reply", "error": "malformed callback"}
+        ref = self.judge.assignment.reference
+        if name in self.item.substitutes and name != self.pc.case.func:
+            if ref is None or not callable(getattr(ref, name, None)):
+                return {"op": "reply", "fallback": True}
+            return self.judge.reply(getattr(ref, name), name, payload,
+                                    f"{name} (the grader's reference, standing in for yours)",
+                                    self._invoker)
+        if name in self.pc.callables:
+            self.calls.append((name, payload))
+            fn = self.pc.callables[name]
+            if fn is None:
+                return self._from_tape(name, payload)
+            return self.judge.reply(fn, name, payload, f"{name} (the grader's callable)",
+                                    self._invoker, case=id(self.pc))
+        return {"op": "reply", "error": f"unknown callable {name!r}"}
+
+    def _from_tape(self, name: str, payload: bytes) -> dict[str, Any]:
+        exact = self.judge.tape_index(self.pc).get((name, payload))
+        if exact is not None:
+            return {"op": "reply", "value": exact}
+        try:
+            args = wire.decode(wire.unpack_value(payload))
+        except wire.WireError as e:
+            return {"op": "reply", "error": str(e)}
+        for entry in self.pc.tape:
+            if entry["name"] != name:
+                continue
+            if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
+                return {"op": "reply", "value": wire.pack_value(entry["value"])}
+        return {"op": "reply", "error": f"{name} was called with arguments the reference never "
+                "passes: your path has left the expected one by this call"}
+
+    def _invoker(self, handle: str) -> Callable[..., Any]:
+        def invoke(*args: Any, **kwargs: Any) -> Any:
+            self.session.send({"op": "invoke", "handle": handle,
+                               "args": wire.encode([list(args), kwargs])})
+            msg = self._serve_until("invoked")
+            if "error" in msg:
+                raise StudentCallableError(str(msg["error"])[:500])
+            return wire.Decoder().decode(msg.get("value"))
+
+        return invoke
