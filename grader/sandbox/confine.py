@@ -148,40 +148,48 @@ def confine(limits: dict[str, Any] | None, drop: tuple[int, int] | None = None,
         applied.append("uid")
     if resource is None:
         return applied
-
-    def setlim(which: int, value: int) -> bool:
-        try:
-            _soft, hard = resource.getrlimit(which)
-            if hard != resource.RLIM_INFINITY and value > hard:
-                value = hard
-            resource.setrlimit(which, (value, value))
-            return True
-        except (ValueError, OSError):
-            return False
-
-    if setlim(resource.RLIMIT_CORE, 0):
-        applied.append("no-core")
-    mem = int(lim["memory_mb"]) * 1024 * 1024
-    if mem > 0 and sys.platform != "darwin" and setlim(resource.RLIMIT_AS, mem):
-        applied.append("memory")
-    if int(lim["cpu_seconds"]) > 0 and setlim(resource.RLIMIT_CPU, int(lim["cpu_seconds"])):
-        applied.append("cpu")
-    if int(lim["file_mb"]) > 0 and setlim(resource.RLIMIT_FSIZE,
-                                          int(lim["file_mb"]) * 1024 * 1024):
-        applied.append("file-size")
-    if int(lim["open_files"]) > 0 and setlim(resource.RLIMIT_NOFILE, int(lim["open_files"])):
-        applied.append("open-files")
-    stack = int(lim.get("stack_mb", 0)) * 1024 * 1024
-    current = resource.getrlimit(resource.RLIMIT_STACK)[0]
-    if (stack > 0 and (current == resource.RLIM_INFINITY or current > stack)
-            and setlim(resource.RLIMIT_STACK, stack)):
-        applied.append("stack")
-    if _limit_processes(setlim, int(lim["processes"])):
-        applied.append("processes")
+    applied += _set_rlimits(lim)
     if _no_new_privileges():
         applied.append("no-new-privileges")
     if _parent_death_signal(parent):
         applied.append("parent-death")
+    return applied
+
+
+def _setlim(which: int, value: int) -> bool:
+    """Set a resource limit, soft and hard, capped at the hard limit; False if refused."""
+    try:
+        _soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY and value > hard:
+            value = hard
+        resource.setrlimit(which, (value, value))
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def _set_rlimits(lim: dict[str, Any]) -> list[str]:
+    """The resource limits of ``lim`` that took, by name."""
+    applied = []
+    if _setlim(resource.RLIMIT_CORE, 0):
+        applied.append("no-core")
+    mem = int(lim["memory_mb"]) * 1024 * 1024
+    if mem > 0 and sys.platform != "darwin" and _setlim(resource.RLIMIT_AS, mem):
+        applied.append("memory")
+    if int(lim["cpu_seconds"]) > 0 and _setlim(resource.RLIMIT_CPU, int(lim["cpu_seconds"])):
+        applied.append("cpu")
+    if int(lim["file_mb"]) > 0 and _setlim(resource.RLIMIT_FSIZE,
+                                           int(lim["file_mb"]) * 1024 * 1024):
+        applied.append("file-size")
+    if int(lim["open_files"]) > 0 and _setlim(resource.RLIMIT_NOFILE, int(lim["open_files"])):
+        applied.append("open-files")
+    stack = int(lim.get("stack_mb", 0)) * 1024 * 1024
+    current = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    if (stack > 0 and (current == resource.RLIM_INFINITY or current > stack)
+            and _setlim(resource.RLIMIT_STACK, stack)):
+        applied.append("stack")
+    if _limit_processes(_setlim, int(lim["processes"])):
+        applied.append("processes")
     return applied
 
 
