@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "export": "grader.cli.batch:export",
     "report": "grader.cli.batch:report",
     "doctor": "grader.cli.doctor:doctor",
+    "gradescope": "grader.cli.gradescope:gradescope",
 }
 
 
