@@ -145,6 +145,8 @@ def test_reference_scores_100_as_grade_json_does(autograder: Path) -> None:
     _same_as_grade_json(data, grade_json(REFERENCE))
     assert all(t["status"] == "passed" for t in data["tests"])
     assert all(t["visibility"] == "visible" for t in data["tests"])   # nothing hidden failed
+    for p in [autograder / "source" / "solutions", *(autograder / "source" / "solutions").iterdir()]:
+        assert p.stat().st_mode & 0o077 == 0     # setup.sh: only root reads the secret side
 
 
 def test_stub_scores_0_and_hidden_details_wait_for_publishing(autograder: Path) -> None:
