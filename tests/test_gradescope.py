@@ -15,7 +15,9 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +46,22 @@ def zip_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def autograder(zip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder laid out as /autograder, after setup.sh ran in it."""
-    root = tmp_path_factory.mktemp("autograder")
+def autograder(zip_path: Path) -> Iterator[Path]:
+    """A folder laid out as /autograder, after setup.sh ran in it.
+
+    Open to everyone as /autograder is (pytest's own temporary folders are not), so that
+    only the permissions setup.sh sets keep the unprivileged runner out of solutions/.
+    """
+    root = Path(tempfile.mkdtemp(prefix="autograder-"))
+    root.chmod(0o755)
+    try:
+        _setup(zip_path, root)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _setup(zip_path: Path, root: Path) -> None:
     with zipfile.ZipFile(zip_path) as z:   # as `unzip` does: with the members' modes
         for info in z.infolist():
             z.extract(info, root / "source")
@@ -58,10 +73,10 @@ def autograder(zip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     r = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    return root
 
 
-def run_autograder(root: Path, files: dict[str, bytes | Path]) -> dict[str, Any]:
+def run_autograder(root: Path, files: dict[str, bytes | Path],
+                   env_extra: dict[str, str] | None = None) -> dict[str, Any]:
     """Put ``files`` in submission/, run run_autograder, return its valid results.json."""
     for d in ("submission", "results"):
         shutil.rmtree(root / d, ignore_errors=True)
@@ -74,7 +89,7 @@ def run_autograder(root: Path, files: dict[str, bytes | Path]) -> dict[str, Any]
         else:
             dst.write_bytes(content)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    env["GRADER_AUTOGRADER_ROOT"] = str(root)
+    env.update(env_extra or {}, GRADER_AUTOGRADER_ROOT=str(root))
     r = subprocess.run([str(root / "run_autograder")], cwd=root, env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -145,7 +160,8 @@ def test_reference_scores_100_as_grade_json_does(autograder: Path) -> None:
     _same_as_grade_json(data, grade_json(REFERENCE))
     assert all(t["status"] == "passed" for t in data["tests"])
     assert all(t["visibility"] == "visible" for t in data["tests"])   # nothing hidden failed
-    for p in [autograder / "source" / "solutions", *(autograder / "source" / "solutions").iterdir()]:
+    solutions = autograder / "source" / "solutions"
+    for p in [solutions, *solutions.glob("*.py")]:
         assert p.stat().st_mode & 0o077 == 0     # setup.sh: only root reads the secret side
 
 
@@ -220,6 +236,30 @@ def test_a_link_to_the_reference_is_not_read(autograder: Path) -> None:
     data = run_autograder(autograder, {"hw1.py": secret})
     assert data["score"] == 0.0
     assert "link to a file outside your submission" in data["output"]
+
+
+STEAL = """
+for _p in [{secret!r}]:
+    try:
+        exec(open(_p).read())             # the reference's functions, if it can be read
+    except Exception:
+        pass
+try:
+    open({forged!r}, "w").write('{{"score": 100.0}}')
+except Exception:
+    pass
+"""
+
+
+@pytest.mark.parametrize("bwrap", ["1", "0"], ids=["bubblewrap", "uid-only"])
+def test_the_submission_cannot_read_the_reference_or_forge_results(autograder: Path,
+                                                                    bwrap: str) -> None:
+    secret = autograder / "source" / "solutions" / "hw1.py"
+    attack = STEAL.format(secret=str(secret), forged=str(autograder / "results" / "results.json"))
+    data = run_autograder(autograder, {"hw1.py": STUB.read_bytes() + attack.encode()},
+                          {"GRADER_BWRAP": bwrap})
+    assert data["score"] == 0.0
+    assert all(t["status"] == "failed" for t in data["tests"])
 
 
 def test_per_case_tests(autograder: Path, tmp_path: Path) -> None:
