@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +99,16 @@ def run_autograder(root: Path, files: dict[str, bytes | Path],
 
 
 def grade_json(path: Path) -> dict[str, Any]:
+    """What `grade hw1 --submission PATH --json` prints."""
     r = _grade("hw1", "--submission", str(path), "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
+
+
+@pytest.fixture
+def graded(grade_hw1: Callable[..., Any]) -> Callable[[Path], dict[str, Any]]:
+    """The same data through the library API and the suite's warm fork server (faster)."""
+    return lambda path: grade_hw1(path).to_json()
 
 
 def reference_notebook() -> bytes:
@@ -178,11 +185,11 @@ def test_stub_scores_0_and_hidden_details_wait_for_publishing(autograder: Path) 
     assert "is not implemented yet" in visible[0]["output"]   # public feedback in full
 
 
-def test_hidden_cases_are_described_only_after_publishing(autograder: Path,
-                                                          tmp_path: Path) -> None:
+def test_hidden_cases_are_described_only_after_publishing(
+        autograder: Path, tmp_path: Path, graded: Callable[[Path], dict[str, Any]]) -> None:
     code = REFERENCE.read_text(encoding="utf-8") + "\n\ndef xi2(xi1):\n    return 1.0 + xi1\n"
     data = run_autograder(autograder, {"hw1.py": code.encode()})
-    expected = grade_json_text(code, tmp_path)
+    expected = grade_json_text(code, tmp_path, graded)
     _same_as_grade_json(data, expected)
     item = next(i for i in expected["items"] if i["id"] == "elementary")
     hidden = [c["name"] for c in item["cases"] if c["visibility"] == "hidden" and not c["passed"]]
@@ -195,21 +202,23 @@ def test_hidden_cases_are_described_only_after_publishing(autograder: Path,
     assert f"{len(hidden)} of " in shown["output"]
 
 
-def test_broken_file_scores_as_grade_json(autograder: Path, tmp_path: Path) -> None:
+def test_broken_file_scores_as_grade_json(autograder: Path, tmp_path: Path,
+                                          graded: Callable[[Path], dict[str, Any]]) -> None:
     broken = tmp_path / "hw1.py"
     broken.write_text(REFERENCE.read_text(encoding="utf-8") + "\ndef oops(:\n")
     data = run_autograder(autograder, {"hw1.py": broken.read_bytes()})
     assert data["score"] == 0.0
-    _same_as_grade_json(data, grade_json(broken))
+    _same_as_grade_json(data, graded(broken))
     assert "syntax error" in data["tests"][0]["output"]
 
 
-def test_notebook_scores_as_grade_json(autograder: Path, tmp_path: Path) -> None:
+def test_notebook_scores_as_grade_json(autograder: Path, tmp_path: Path,
+                                       graded: Callable[[Path], dict[str, Any]]) -> None:
     nb = tmp_path / "hw1.ipynb"
     nb.write_bytes(reference_notebook())
     data = run_autograder(autograder, {"hw1.ipynb": nb.read_bytes(), "notes.txt": b"hi"})
     assert data["score"] == pytest.approx(100.0)
-    _same_as_grade_json(data, grade_json(nb))
+    _same_as_grade_json(data, graded(nb))
     assert "graded hw1.ipynb" in data["output"]
     assert "note:" in data["output"]            # the skipped magic cell is reported
 
@@ -262,7 +271,8 @@ def test_the_submission_cannot_read_the_reference_or_forge_results(autograder: P
     assert all(t["status"] == "failed" for t in data["tests"])
 
 
-def test_per_case_tests(autograder: Path, tmp_path: Path) -> None:
+def test_per_case_tests(autograder: Path, tmp_path: Path,
+                        graded: Callable[[Path], dict[str, Any]]) -> None:
     out = tmp_path / "per-case.zip"
     r = _grade("gradescope", "hw1", "--out", str(out), "--per-case",
                "--hidden-visibility", "after_due_date")
@@ -277,7 +287,7 @@ def test_per_case_tests(autograder: Path, tmp_path: Path) -> None:
         data = run_autograder(autograder, {"hw1.py": flipped.encode()})
     finally:
         (autograder / "source" / "gradescope.json").write_bytes(original)
-    expected = grade_json_text(flipped, tmp_path)
+    expected = grade_json_text(flipped, tmp_path, graded)
     cases = [c for i in expected["items"] for c in i["cases"]]
     assert len(data["tests"]) == len(cases)
     assert data["score"] == pytest.approx(expected["score"], abs=1e-6)
@@ -288,10 +298,11 @@ def test_per_case_tests(autograder: Path, tmp_path: Path) -> None:
     assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(100.0)
 
 
-def grade_json_text(code: str, tmp_path: Path) -> dict[str, Any]:
+def grade_json_text(code: str, tmp_path: Path,
+                    graded: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
     p = tmp_path / "hw1.py"
     p.write_text(code, encoding="utf-8")
-    return grade_json(p)
+    return graded(p)
 
 
 def test_a_broken_autograder_still_writes_results(tmp_path: Path) -> None:
