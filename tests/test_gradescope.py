@@ -208,8 +208,14 @@ def test_broken_file_scores_as_grade_json(autograder: Path, tmp_path: Path,
     broken.write_text(REFERENCE.read_text(encoding="utf-8") + "\ndef oops(:\n")
     data = run_autograder(autograder, {"hw1.py": broken.read_bytes()})
     assert data["score"] == 0.0
-    _same_as_grade_json(data, graded(broken))
+    expected = graded(broken)
+    _same_as_grade_json(data, expected)
+    public = sum(c["visibility"] == "public" for c in expected["items"][0]["cases"])
     assert "syntax error" in data["tests"][0]["output"]
+    assert data["tests"][0]["output"].count("syntax error") == 1   # once, with a count
+    assert f"({public} cases)" in data["tests"][0]["output"]
+    assert "nothing of the submission could run: the submission has a syntax error" \
+        in data["output"]
 
 
 def test_notebook_scores_as_grade_json(autograder: Path, tmp_path: Path,

@@ -53,14 +53,35 @@ def _status(passed: bool) -> str:
     return "passed" if passed else "failed"
 
 
-def _case_text(c: CaseResult, details: bool = True) -> str:
-    """A failing case's message, with the public details (call, expected beside returned)."""
+def _case_text(c: CaseResult, count: int = 1) -> str:
+    """A failing case's message (``count`` cases said the same), with the public details
+    (call, expected beside returned)."""
     if c.passed:
         return f"{c.name}: ok"
-    text = c.message
-    if details and c.visibility == "public" and c.details:
+    text = c.message + (f" ({count} cases)" if count > 1 else "")
+    if c.visibility == "public" and c.details:
         text += "\n" + "\n".join("    " + ln for ln in c.details.splitlines())
     return text
+
+
+def _failures(cases: list[CaseResult]) -> list[str]:
+    """Each distinct failing message once, in order, the first case's details with it."""
+    by_message: dict[str, list[CaseResult]] = {}
+    for c in cases:
+        if not c.passed:
+            by_message.setdefault(c.message, []).append(c)
+    return [_case_text(group[0], len(group)) for group in by_message.values()]
+
+
+def common_failure(result: Result) -> str:
+    """The one message every case failed with (nothing of the submission could run: a
+    syntax error, a crash at import), or ''."""
+    cases = [c for it in result.items for c in it.cases]
+    if not cases or any(c.passed for c in cases):
+        return ""
+    messages = {c.message for c in cases}
+    statuses = {c.status for c in cases}
+    return messages.pop() if len(messages) == 1 and statuses <= {"error", "timeout"} else ""
 
 
 def _hidden_line(hidden: list[CaseResult]) -> str:
@@ -82,7 +103,7 @@ def item_output(it: ItemResult) -> str:
         ok = len(public) - len(failing)
         lines.append(f"{ok} of {len(public)} public case{'s' * (len(public) != 1)} "
                      f"pass{'es' * (len(public) == 1)}.")
-    lines += [_case_text(c) for c in failing]
+    lines += _failures(failing)
     if hidden:
         lines.append(_hidden_line(hidden))
     if not it.cases and it.feedback:
@@ -99,7 +120,7 @@ def _item_tests(it: ItemResult, n: int, opts: Options) -> list[dict[str, Any]]:
     if failed_hidden:
         tests.append({"name": f"{it.id}: hidden cases that failed", "number": f"{n}.1",
                       "status": "failed",
-                      "output": _clip("\n".join(_case_text(c) for c in failed_hidden)),
+                      "output": _clip("\n".join(_failures(failed_hidden))),
                       "visibility": opts.hidden_visibility})
     return tests
 
@@ -139,6 +160,9 @@ def results_json(result: Result, opts: Options = DEFAULT, *,
     scope = "" if result.mode == "full" else " (public cases only)"
     lines = [*head, f"{result.assignment} (version {result.version}): "
              f"{_points(result.score)}/{_points(result.max_score)}{scope}"]
+    fatal = common_failure(result)
+    if fatal:
+        lines.append(f"nothing of the submission could run: {fatal}")
     lines += [f"note: {n}" for n in result.notes]
     extra = {"assignment": result.assignment, "version": result.version,
              "submission": result.submission, "max_score": result.max_score,
