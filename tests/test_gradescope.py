@@ -322,9 +322,14 @@ def test_a_broken_autograder_still_writes_results(tmp_path: Path) -> None:
     assert data["score"] == 0.0 and "tell your instructor" in data["output"]
 
 
-def test_bad_usage_is_one_line(tmp_path: Path) -> None:
+def test_bad_usage_is_one_line(tmp_path: Path, student_course: Path) -> None:
     r = _grade("gradescope", "hw9", "--out", str(tmp_path / "a.zip"))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "unknown assignment" in r.stderr
     r = _grade("gradescope", "hw1", "--out", str(tmp_path / "a.zip"), "--python", "three")
     assert r.returncode == 2 and "--python" in r.stderr
+    r = _grade("gradescope", "hw1", "--out", str(tmp_path))
+    assert r.returncode == 2 and "is a directory" in r.stderr   # click says so
+    r = _grade("gradescope", "hw1", "--out", str(tmp_path / "a.zip"), "--course",
+               str(student_course))
+    assert r.returncode == 2 and "solutions" in r.stderr and r.stderr.count("\n") == 1
     assert not (tmp_path / "a.zip").exists()

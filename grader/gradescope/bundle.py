@@ -103,15 +103,21 @@ def _script(name: str, python: str) -> bytes:
 
 def _write_zip(path: Path, members: dict[str, bytes]) -> None:
     """A deterministic zip: fixed times, sorted names, the two scripts executable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise UsageError(f"--out {path} is a folder: give a file name such as autograder.zip")
     tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in sorted(members):
-            zi = zipfile.ZipInfo(name, FIXED_TIME)
-            zi.external_attr = (0o755 if name in SCRIPTS else 0o644) << 16
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(zi, members[name])
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in sorted(members):
+                zi = zipfile.ZipInfo(name, FIXED_TIME)
+                zi.external_attr = (0o755 if name in SCRIPTS else 0o644) << 16
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(zi, members[name])
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def build(root: Path, name: str, out: Path, options: Options | None = None, *,
