@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = grade_submission(root)
     except Exception as e:  # noqa: BLE001 - Gradescope must get a results.json regardless
+        import traceback
+
+        traceback.print_exc(file=sys.stdout)   # for the instructor's view of the log
         message = (f"the autograder could not grade this submission ({type(e).__name__}: "
                    f"{e}); tell your instructor")
         data = error_results(message, [], Options())
