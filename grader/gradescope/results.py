@@ -41,6 +41,9 @@ class Options:
         return o
 
 
+DEFAULT = Options()
+
+
 def _points(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
@@ -145,9 +148,6 @@ def _envelope(score: float, seconds: float, output: Iterable[str], tests: list[d
     out["tests"] = tests
     out["extra_data"] = extra
     return out
-
-
-DEFAULT = Options()
 
 
 def results_json(result: Result, opts: Options = DEFAULT, *,
