@@ -2,9 +2,10 @@
 
 ``grade gradescope hw1`` builds the zip; the test unpacks it into a temporary folder laid
 out as ``/autograder`` (``GRADER_AUTOGRADER_ROOT`` points the scripts at it), runs
-``setup.sh`` without its root-only steps (apt, the dependency downloads) in a venv that
-sees this machine's packages, then ``run_autograder`` per submission.  Every
-``results.json`` must match Gradescope's documented fields and ``grade hw1 --json``.
+``setup.sh`` without its root-only step (apt) in a venv that sees this machine's packages
+(pip offline: they must satisfy the pinned requirements), then ``run_autograder`` per
+submission.  Every ``results.json`` must match Gradescope's documented fields and
+``grade hw1 --json``.
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def _setup(zip_path: Path, root: Path) -> None:
             z.extract(info, root / "source")
             (root / "source" / info.filename).chmod(info.external_attr >> 16 & 0o777)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope
+    # requirements.txt is installed too, offline: this machine's packages must satisfy it
     env = {**os.environ, "GRADER_AUTOGRADER_ROOT": str(root), "GRADER_SETUP_APT": "0",
-           "GRADER_SETUP_DEPS": "0", "GRADER_PYTHON": sys.executable,
+           "PIP_NO_INDEX": "1", "GRADER_PYTHON": sys.executable,
            "GRADER_VENV_ARGS": "--system-site-packages --without-pip"}
     r = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root,
                        capture_output=True, text=True, timeout=300)
