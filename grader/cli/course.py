@@ -88,7 +88,7 @@ def release(assignment: str, out: Path | None, zip_path: Path | None,
               help="With --student: the assignment to grade (repeatable; default: all here).")
 @click.option("--submission", default="exercises/{name}.py", show_default=True,
               help="With --student: the file graded ({name} is the assignment).")
-@COURSE
+@course_option
 @handles_errors
 def init_ci(target: Path, force: bool, student: bool, assignments: tuple[str, ...],
             submission: str, course: Path | None) -> None:
@@ -104,8 +104,8 @@ def init_ci(target: Path, force: bool, student: bool, assignments: tuple[str, ..
     from importlib.resources import files
 
     if student:
-        from .classroom import student_workflow
-        from .spec import available, find_root
+        from grader.authoring.classroom import student_workflow
+        from grader.course.folder import available, find_root
 
         names = list(assignments) or available(find_root(course))
         text, path = student_workflow(names, submission), target / "grade.yml"

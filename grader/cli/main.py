@@ -116,7 +116,7 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
                        public_only=public_only)
     except GraderError as e:
         if summary is not None:
-            from .markdown import error_markdown, write_summary
+            from grader.reports.markdown import error_markdown, write_summary
 
             write_summary(summary, error_markdown(assignment, str(e)))
         raise
@@ -127,7 +127,7 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
 
         render(result, details=not brief)
     if summary is not None:  # after the output: a summary that cannot be written loses nothing
-        from .markdown import render_markdown, write_summary
+        from grader.reports.markdown import render_markdown, write_summary
 
         write_summary(summary, render_markdown(result))
     if strict and not result.full_marks:

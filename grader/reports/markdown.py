@@ -12,8 +12,8 @@ import html
 import re
 from pathlib import Path
 
-from .errors import UsageError
-from .result import Result
+from grader.errors import UsageError
+from grader.result import Result
 
 _MD_PUNCT = re.compile(r"([\\`*_\[\]|~])")   # what makes emphasis, code, links, cells
 

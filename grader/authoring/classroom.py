@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
-from .errors import UsageError
+from grader.errors import UsageError
 
 TEMPLATE = "templates/grade-student.yml"
 DEFAULT_SUBMISSION = "exercises/{name}.py"
