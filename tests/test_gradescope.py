@@ -335,3 +335,17 @@ def test_bad_usage_is_one_line(tmp_path: Path, student_course: Path) -> None:
                str(student_course))
     assert r.returncode == 2 and "solutions" in r.stderr and r.stderr.count("\n") == 1
     assert not (tmp_path / "a.zip").exists()
+
+
+def test_visibility_options_reach_results_json(grade_hw1: Callable[..., Any]) -> None:
+    from grader.gradescope.results import Options, results_json
+
+    result = grade_hw1(STUB)
+    data = results_json(result, Options.from_dict({
+        "visibility": "after_due_date", "stdout_visibility": "visible",
+        "hidden_visibility": "hidden"}))
+    jsonschema.validate(data, SCHEMA)
+    assert data["visibility"] == "after_due_date" and data["stdout_visibility"] == "visible"
+    assert {t["visibility"] for t in data["tests"]} == {"visible", "hidden"}
+    with pytest.raises(ValueError, match="unknown visibility"):
+        Options.from_dict({"hidden_visibility": "later"})
