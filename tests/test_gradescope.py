@@ -239,6 +239,13 @@ def test_empty_submission_gets_0_and_one_line(autograder: Path) -> None:
     assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(100.0)
 
 
+def test_unreadable_file_gets_0_and_one_line(autograder: Path) -> None:
+    data = run_autograder(autograder, {"hw1.py": b"\xff\xfe\x00 not text"})
+    assert data["score"] == 0.0
+    assert "hw1.py" in data["output"] and "\n" not in data["output"]
+    assert all(t["output"].startswith("not graded: ") for t in data["tests"])
+
+
 def test_several_files_follow_the_folder_rules(autograder: Path) -> None:
     data = run_autograder(autograder, {"scratch.py": STUB.read_bytes(),
                                        "repo/exercises/hw1.py": REFERENCE.read_bytes(),
