@@ -160,3 +160,8 @@ def test_init_ci_student_refuses_bad_input(release: Path, tmp_path: Path) -> Non
     r = subprocess.run([sys.executable, "-m", "grader.cli", "init-ci", "--student"],
                        cwd=tmp_path, capture_output=True, text=True, env=_env())
     assert r.returncode == 2 and "no course folder" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "grader.cli", "init-ci", "--assignment", "hw1",
+                        "--dir", str(tmp_path / "wf")], cwd=release, capture_output=True,
+                       text=True, env=_env())
+    assert r.returncode == 2 and "go with --student" in r.stderr
+    assert not (tmp_path / "wf").exists()

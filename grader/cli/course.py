@@ -103,6 +103,11 @@ def init_ci(target: Path, force: bool, student: bool, assignments: tuple[str, ..
     """
     from importlib.resources import files
 
+    from grader.authoring.classroom import DEFAULT_SUBMISSION
+
+    if not student and (assignments or submission != DEFAULT_SUBMISSION):
+        raise UsageError("--assignment and --submission go with --student (a student "
+                         "repository's workflow)")
     if student:
         from grader.authoring.classroom import student_workflow
         from grader.course.folder import available, find_root
