@@ -75,6 +75,7 @@ def _setup(zip_path: Path, root: Path) -> None:
     r = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "reading solutions/: refused" in r.stdout     # grade doctor's probe, in the log
 
 
 def run_autograder(root: Path, files: dict[str, bytes | Path],

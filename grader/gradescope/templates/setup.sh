@@ -33,4 +33,6 @@ fi
 
 # The secret side: only root may read it (each runner switches to an unprivileged user).
 chmod -R go-rwx "$SOURCE/solutions"
+# What a submission can and cannot do in this image, measured by a probe (the build log).
+"$VENV/bin/python" -I -m grader.cli doctor --course "$SOURCE" || true
 echo "grader installed in $VENV ($("$VENV/bin/python" -V 2>&1))"
