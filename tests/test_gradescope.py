@@ -337,6 +337,8 @@ def test_bad_usage_is_one_line(tmp_path: Path, student_course: Path) -> None:
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "unknown assignment" in r.stderr
     r = _grade("gradescope", "hw1", "--out", str(tmp_path / "a.zip"), "--python", "three")
     assert r.returncode == 2 and "--python" in r.stderr
+    r = _grade("gradescope", "hw1", "--out", str(tmp_path / "a.zip"), "--python", "3.8")
+    assert r.returncode == 2 and "3.10 or newer" in r.stderr
     r = _grade("gradescope", "hw1", "--out", str(tmp_path))
     assert r.returncode == 2 and "is a directory" in r.stderr   # click says so
     r = _grade("gradescope", "hw1", "--out", str(tmp_path / "a.zip"), "--course",

@@ -132,8 +132,8 @@ def build(root: Path, name: str, out: Path, options: Options | None = None, *,
                          f"{name}` first, or check the name")
     options = options or Options()
     python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
-    if not re.fullmatch(r"3\.\d+", python):
-        raise UsageError(f"--python {python!r}: give a version such as 3.11")
+    if not re.fullmatch(r"3\.\d+", python) or int(python.split(".")[1]) < 10:
+        raise UsageError(f"--python {python!r}: give a version of 3.10 or newer, such as 3.12")
     members = {rel: src.read_bytes() for rel, src in course_files(root, name).items()}
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(Path(tmp))
