@@ -11,14 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.errors import SubmissionError
+from grader.result import Note
 
 
-def find_submission(folder: Path, assignment: str) -> tuple[Path, list[str]]:
+def find_submission(folder: Path, assignment: str) -> tuple[Path, list[Note]]:
     """The file to grade in ``folder`` and the notes to show (which file, and why).
 
     Raises :class:`SubmissionError` with a one-line message when there is nothing to grade.
     """
-    from grader.batch.discover import choose, discover
+    from grader.batch.discover import discover
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -37,8 +38,7 @@ def find_submission(folder: Path, assignment: str) -> tuple[Path, list[str]]:
     if folder.resolve() not in f.path.resolve().parents:
         raise SubmissionError(f"{f.path.relative_to(folder)} is a link to a file outside "
                               "your submission: not read; upload the file itself")
-    path, notes = choose(f.candidates, assignment, folder)   # its notes only, not group ones
-    return path, notes
+    return f.path, [n for n in f.notes if n.kind == "choice"]   # not a group.txt's
 
 
 def _nothing(assignment: str) -> str:

@@ -76,17 +76,6 @@ def _failures(cases: list[CaseResult]) -> list[str]:
     return [_case_text(group[0], len(group)) for group in by_message.values()]
 
 
-def common_failure(result: Result) -> str:
-    """The one message every case failed with (nothing of the submission could run: a
-    syntax error, a crash at import), or ''."""
-    cases = [c for it in result.items for c in it.cases]
-    if not cases or any(c.passed for c in cases):
-        return ""
-    messages = {c.message for c in cases}
-    statuses = {c.status for c in cases}
-    return messages.pop() if len(messages) == 1 and statuses <= {"error", "timeout"} else ""
-
-
 def _hidden_line(hidden: list[CaseResult]) -> str:
     failed = sum(not c.passed for c in hidden)
     n = len(hidden)
@@ -160,13 +149,13 @@ def results_json(result: Result, opts: Options = DEFAULT, *,
     scope = "" if result.mode == "full" else " (public cases only)"
     lines = [*head, f"{result.assignment} (version {result.version}): "
              f"{_points(result.score)}/{_points(result.max_score)}{scope}"]
-    fatal = common_failure(result)
-    if fatal:
-        lines.append(f"nothing of the submission could run: {fatal}")
-    lines += [f"note: {n}" for n in result.notes]
+    if result.load_error:
+        lines.append(f"nothing of the submission could run: {result.load_error}")
+    lines += [f"note: {n.text}" for n in result.notes]
     extra = {"assignment": result.assignment, "version": result.version,
              "submission": result.submission, "max_score": result.max_score,
-             "mode": result.mode, "seed": result.seed}
+             "mode": result.mode, "seed": result.seed, "load_error": result.load_error,
+             "notes": [n.to_json() for n in result.notes]}
     return _envelope(result.score, result.seconds, lines, tests, opts, extra)
 
 

@@ -69,7 +69,7 @@ def grade_submission(root: Path) -> dict[str, Any]:
         return error_results(str(e), _items(source, name), opts,
                              seconds=time.perf_counter() - t0, assignment=name)
     shown = path.relative_to(root / "submission").as_posix()
-    return results_json(result, opts, head=[f"graded {shown}", *notes])
+    return results_json(result, opts, head=[f"graded {shown}", *(n.text for n in notes)])
 
 
 def write_results(root: Path, data: dict[str, Any]) -> Path:

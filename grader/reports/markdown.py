@@ -49,7 +49,7 @@ def render_markdown(result: Result, *, details: bool = True, max_details: int = 
         out.append(f"| {escape(it.id)} | {_points(it.score)}/{_points(it.max_score)} | "
                    f"{escape(it.status)} | {escape(first[:300])} |")
     out.append("")
-    out += [f"- note: {escape(n)}" for n in result.notes] + ([""] if result.notes else [])
+    out += [f"- note: {escape(n.text)}" for n in result.notes] + ([""] if result.notes else [])
     failing = [(it.id, c) for it in result.items for c in it.cases
                if not c.passed and c.visibility == "public"]
     if details and failing:
