@@ -359,3 +359,32 @@ def test_visibility_options_reach_results_json(grade_hw1: Callable[..., Any]) ->
     assert {t["visibility"] for t in data["tests"]} == {"visible", "hidden"}
     with pytest.raises(ValueError, match="unknown visibility"):
         Options.from_dict({"hidden_visibility": "later"})
+
+
+def test_a_second_assignment_needs_no_engine_change(autograder: Path, tmp_path: Path) -> None:
+    """The poly course of test_second_assignment, graded by its own autograder zip (the
+    venv set up above serves: GRADER_VENV points run_autograder at it)."""
+    from test_second_assignment import DECLARATIONS, SLIP
+    from test_second_assignment import REFERENCE as POLY
+
+    course = tmp_path / "poly-course"
+    for d in ("solutions", "exercises"):
+        (course / d).mkdir(parents=True)
+    (course / "solutions" / "poly.py").write_text(POLY, encoding="utf-8")
+    (course / "solutions" / "poly_cases.py").write_text(DECLARATIONS, encoding="utf-8")
+    assert _grade("assign", "poly", "--course", str(course)).returncode == 0
+    zip_path = tmp_path / "poly.zip"
+    r = _grade("gradescope", "poly", "--out", str(zip_path), "--course", str(course))
+    assert r.returncode == 0, r.stderr
+    root = Path(tempfile.mkdtemp(prefix="autograder-poly-"))
+    try:
+        with zipfile.ZipFile(zip_path) as z:
+            z.extractall(root / "source")
+        shutil.copy(autograder / "run_autograder", root / "run_autograder")
+        venv = {"GRADER_VENV": str(autograder / "venv")}
+        full = run_autograder(root, {"poly.py": POLY.encode()}, venv)
+        slip = run_autograder(root, {"poly.py": (POLY + SLIP).encode()}, venv)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert full["score"] == pytest.approx(6.0)
+    assert [t["score"] for t in _item_tests(slip).values()] == pytest.approx([0.0, 3.0, 1.0])
