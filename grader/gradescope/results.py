@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from grader.reports.render import points
 from grader.result import CaseResult, ItemResult, Result
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -43,9 +44,6 @@ class Options:
 
 DEFAULT = Options()
 
-
-def _points(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def _clip(text: str) -> str:
@@ -89,7 +87,7 @@ def item_output(it: ItemResult) -> str:
     """The item's visible feedback: public failures in full, hidden cases only counted."""
     public = [c for c in it.cases if c.visibility == "public"]
     hidden = [c for c in it.cases if c.visibility != "public"]
-    lines = [f"{it.status}: {_points(it.score)}/{_points(it.max_score)} points"]
+    lines = [f"{it.status}: {points(it.score)}/{points(it.max_score)} points"]
     failing = [c for c in public if not c.passed]
     if public:
         ok = len(public) - len(failing)
@@ -148,7 +146,7 @@ def results_json(result: Result, opts: Options = DEFAULT, *,
         tests += layout(it, n, opts)
     scope = "" if result.mode == "full" else " (public cases only)"
     lines = [*head, f"{result.assignment} (version {result.version}): "
-             f"{_points(result.score)}/{_points(result.max_score)}{scope}"]
+             f"{points(result.score)}/{points(result.max_score)}{scope}"]
     if result.load_error:
         lines.append(f"nothing of the submission could run: {result.load_error}")
     lines += [f"note: {n.text}" for n in result.notes]

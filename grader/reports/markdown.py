@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from grader.errors import UsageError
+from grader.reports.render import points
 from grader.result import Result
 
 _MD_PUNCT = re.compile(r"([\\`*_\[\]|~])")   # what makes emphasis, code, links, cells
@@ -30,23 +31,20 @@ def _fence(text: str) -> str:
     return f"{ticks}text\n{text}\n{ticks}"
 
 
-def _points(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
 
 def render_markdown(result: Result, *, details: bool = True, max_details: int = 6,
                     width: int = 3000) -> str:
     """The result as markdown: a heading with the score, a table row per item, notes, and
     (with ``details``) up to ``max_details`` failing public cases with their details."""
     scope = "" if result.mode == "full" else " (public cases only)"
-    out = [f"### {escape(result.assignment)}: {_points(result.score)}/"
-           f"{_points(result.max_score)}{scope}", "",
+    out = [f"### {escape(result.assignment)}: {points(result.score)}/"
+           f"{points(result.max_score)}{scope}", "",
            f"Graded {escape(result.submission)}, assignment version "
            f"{escape(result.version)}.", "",
            "| item | points | status | feedback |", "|---|---:|---|---|"]
     for it in result.items:
         first = it.feedback.splitlines()[0] if it.feedback else ""
-        out.append(f"| {escape(it.id)} | {_points(it.score)}/{_points(it.max_score)} | "
+        out.append(f"| {escape(it.id)} | {points(it.score)}/{points(it.max_score)} | "
                    f"{escape(it.status)} | {escape(first[:300])} |")
     out.append("")
     out += [f"- note: {escape(n.text)}" for n in result.notes] + ([""] if result.notes else [])
