@@ -82,18 +82,41 @@ def release(assignment: str, out: Path | None, zip_path: Path | None,
               default=Path(".github/workflows"), show_default=True,
               help="Where the workflow file goes.")
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow file.")
+@click.option("--student", is_flag=True,
+              help="A student repository's workflow: grade the public cases on every push.")
+@click.option("--assignment", "assignments", multiple=True, metavar="NAME",
+              help="With --student: the assignment to grade (repeatable; default: all here).")
+@click.option("--submission", default="exercises/{name}.py", show_default=True,
+              help="With --student: the file graded ({name} is the assignment).")
+@course_option
 @handles_errors
-def init_ci(target: Path, force: bool) -> None:
-    """Write a GitHub Actions workflow that runs `grade verify` on every push.
+def init_ci(target: Path, force: bool, student: bool, assignments: tuple[str, ...],
+            submission: str, course: Path | None) -> None:
+    """Write a GitHub Actions workflow: `grade verify` on every push (the course's
+    repository), or with --student the public cases on every push, the per-item table
+    in the job summary and the job failing short of full marks (a student's repository).
 
     \b
     Example:
       grade init-ci           # writes .github/workflows/grade-verify.yml
+      grade init-ci --student # writes .github/workflows/grade.yml
     """
     from importlib.resources import files
 
-    text = files("grader").joinpath("templates/grade-verify.yml").read_text(encoding="utf-8")
-    path = target / "grade-verify.yml"
+    from grader.authoring.classroom import DEFAULT_SUBMISSION
+
+    if not student and (assignments or submission != DEFAULT_SUBMISSION):
+        raise UsageError("--assignment and --submission go with --student (a student "
+                         "repository's workflow)")
+    if student:
+        from grader.authoring.classroom import student_workflow
+        from grader.course.folder import available, find_root
+
+        names = list(assignments) or available(find_root(course))
+        text, path = student_workflow(names, submission), target / "grade.yml"
+    else:
+        text = files("grader").joinpath("templates/grade-verify.yml").read_text(encoding="utf-8")
+        path = target / "grade-verify.yml"
     if path.exists() and not force:
         raise UsageError(f"{path} exists: pass --force to overwrite it")
     target.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "export": "grader.cli.batch:export",
     "report": "grader.cli.batch:report",
     "doctor": "grader.cli.doctor:doctor",
+    "gradescope": "grader.cli.gradescope:gradescope",
 }
 
 
@@ -97,10 +98,12 @@ def main() -> None:
 @click.option("--brief", is_flag=True, help="Only the table and the total, no details.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Say which isolation layers confine the submission (see `grade doctor`).")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also append the result as markdown to this file (CI: $GITHUB_STEP_SUMMARY).")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
         strict: bool, public_only: bool, course: Path | None, brief: bool,
-        verbose: bool) -> None:
+        verbose: bool, summary: Path | None) -> None:
     """Grade a submission for ASSIGNMENT and show the score of every item."""
     if verbose:
         import os
@@ -108,14 +111,25 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
         os.environ["GRADER_VERBOSE"] = "1"
     from grader.api import grade
 
-    result = grade(submission, assignment, course=course, items=list(items) or None,
-                   public_only=public_only)
+    try:
+        result = grade(submission, assignment, course=course, items=list(items) or None,
+                       public_only=public_only)
+    except GraderError as e:
+        if summary is not None:
+            from grader.reports.markdown import error_markdown, write_summary
+
+            write_summary(summary, error_markdown(assignment, str(e)))
+        raise
     if as_json:
         click.echo(result.dumps())
     else:
         from grader.reports.render import render
 
         render(result, details=not brief)
+    if summary is not None:  # after the output: a summary that cannot be written loses nothing
+        from grader.reports.markdown import render_markdown, write_summary
+
+        write_summary(summary, render_markdown(result))
     if strict and not result.full_marks:
         sys.exit(1)
 
