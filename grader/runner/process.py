@@ -29,11 +29,28 @@ def _wipe(folder: str, links: dict[str, str], budget: int = 100_000) -> bool:
     deep or too big to clear leaves it unclean: the runner says so before it reads
     anything, and the judge starts a fresh fork server (a fresh sandbox) instead.
     """
+    swept = _sweep(folder, links, budget)
+    if swept is None:
+        return False
+    clean, dirs, pinned = swept
+    for d in reversed(dirs):
+        if d not in pinned:
+            try:
+                os.rmdir(d)
+            except OSError:
+                clean = False
+    return _restore_links(folder, links) and clean
+
+
+def _sweep(folder: str, links: dict[str, str],
+           budget: int) -> tuple[bool, list[str], set[str]] | None:
+    """Unlink every file of ours below ``folder``; (clean, folders to remove, folders that
+    hold a mount or what is not ours); None when the tree is over ``budget`` entries."""
     me = os.getuid() if hasattr(os, "getuid") else None
     try:
         top = os.lstat(folder).st_dev
     except OSError:
-        return False
+        return None
     clean = True
     pinned: set[str] = set()  # folders holding a mount: they stay, and are not dirt
     dirs: list[str] = []
@@ -49,7 +66,7 @@ def _wipe(folder: str, links: dict[str, str], budget: int = 100_000) -> bool:
         for e in entries:
             budget -= 1
             if budget < 0:
-                return False
+                return None
             try:
                 st = e.stat(follow_symlinks=False)
                 if st.st_dev != top or (me is not None and st.st_uid != me):
@@ -67,12 +84,11 @@ def _wipe(folder: str, links: dict[str, str], budget: int = 100_000) -> bool:
                     os.unlink(e.path)
             except OSError:
                 clean = False
-    for d in reversed(dirs):
-        if d not in pinned:
-            try:
-                os.rmdir(d)
-            except OSError:
-                clean = False
+    return clean, dirs, pinned
+
+
+def _restore_links(folder: str, links: dict[str, str]) -> bool:
+    clean = True
     for name, target in links.items():
         dest = os.path.join(folder, name)
         if not os.path.lexists(dest):
@@ -141,20 +157,7 @@ def fork_server(fd: int, opts: dict[str, Any]) -> None:
     ``fork`` it takes ``kill`` (a runner's pid: its process group is killed; the judge
     cannot do it itself when the sandbox has its own PID namespace).
     """
-    drop = opts.get("drop")
-    if drop:  # before any import: runners must reach every module by the same names
-        reach_by_descriptor(int(drop[0]), int(drop[1]))
-    for mod in opts.get("preload", []):
-        try:
-            __import__(mod)
-        except Exception:  # noqa: BLE001, S110 - the runner reports it if it matters
-            pass
-    prepare()
-    # What the fork server holds now is shared with every runner, copy-on-write: frozen,
-    # the garbage collector never walks it (a walk writes to every object, and so copies
-    # every page, in each runner).
-    gc.collect()
-    gc.freeze()
+    _warm_up(opts)
     control = socket.socket(fileno=fd)
     ch = Channel(control)
     me = os.getpid()
@@ -175,22 +178,46 @@ def fork_server(fd: int, opts: dict[str, Any]) -> None:
         if op != "fork":
             os._exit(0)
         children = {p for p in children if not _reap(p)}
-        parent_end, child_end = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                control.close()
-                parent_end.close()
-                _child(child_end, opts, msg.get("limits", {}), not children, me)
-            except BaseException:  # noqa: BLE001
-                code = 70
-            finally:
-                os._exit(code)
-        children.add(pid)
-        child_end.close()
-        socket.send_fds(control, [wire.pack({"op": "forked", "pid": pid})], [parent_end.fileno()])
-        parent_end.close()
+        children.add(_fork_runner(control, opts, msg.get("limits", {}), not children, me))
+
+
+def _warm_up(opts: dict[str, Any]) -> None:
+    """Everything a runner shares with its fork server, done once: imports, preparation."""
+    drop = opts.get("drop")
+    if drop:  # before any import: runners must reach every module by the same names
+        reach_by_descriptor(int(drop[0]), int(drop[1]))
+    for mod in opts.get("preload", []):
+        try:
+            __import__(mod)
+        except Exception:  # noqa: BLE001, S110 - the runner reports it if it matters
+            pass
+    prepare()
+    # What the fork server holds now is shared with every runner, copy-on-write: frozen,
+    # the garbage collector never walks it (a walk writes to every object, and so copies
+    # every page, in each runner).
+    gc.collect()
+    gc.freeze()
+
+
+def _fork_runner(control: socket.socket, opts: dict[str, Any], limits: dict[str, Any],
+                 first: bool, me: int) -> int:
+    """Fork one runner and hand the judge its end of a fresh socket; the runner's pid."""
+    parent_end, child_end = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            control.close()
+            parent_end.close()
+            _child(child_end, opts, limits, first, me)
+        except BaseException:  # noqa: BLE001
+            code = 70
+        finally:
+            os._exit(code)
+    child_end.close()
+    socket.send_fds(control, [wire.pack({"op": "forked", "pid": pid})], [parent_end.fileno()])
+    parent_end.close()
+    return pid
 
 
 def spawned(fd: int, limits: str) -> None:
