@@ -1,0 +1,166 @@
+"""``grade late`` and ``grade course``: the course's rules applied to the gradebook.
+
+Thin click layers over :mod:`grader.policy`; imported only when one of them runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .cli import handles_errors
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .policy.config import Course
+
+DEFAULT_DB = "gradebook.sqlite"
+COURSE = click.option("--course", type=click.Path(file_okay=False, path_type=Path),
+                      help="The course folder (default: found from the current folder).")
+
+EPILOG_LATE = """\b
+Examples:
+  grade late hw1                             who was late, slip days, penalties
+  grade late hw1 --times canvas_times.csv    times from an LMS export (id,submitted_at)
+  grade late hw1 --submissions gradescope_export/   read the times again
+  grade late hw1 --all                       every student, on time too
+"""
+
+EPILOG_COURSE = """\b
+Examples:
+  grade course                               a table of every student's course grade
+  grade course --student alice               every number behind alice's grade
+  grade course --csv course.csv --html course.html
+  grade course --db hw1.sqlite --db hw2.sqlite --import project=project.csv
+"""
+
+
+def _course(course: Path | None) -> Course:
+    from .policy.workflow import course_at
+
+    c = course_at(course)
+    if c is None:
+        raise UsageError("this course has no course.toml: write one (see the README's "
+                         "\"The course\" section)")
+    return c
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+@click.command("late", epilog=EPILOG_LATE)
+@click.argument("assignment")
+@click.option("--db", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
+              help="The gradebook file.")
+@click.option("--times", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of id,submitted_at (a submission key or a student id; times with "
+                   "their UTC offset).")
+@click.option("--submissions", type=click.Path(file_okay=False, path_type=Path),
+              help="Read the times from this submissions folder again.")
+@click.option("--mtime", is_flag=True,
+              help="With --submissions: a file's modification time where nothing else "
+                   "gives one.")
+@click.option("--all", "show_all", is_flag=True, help="List every student, not the late only.")
+@COURSE
+@handles_errors
+def late(assignment: str, db: Path, times: Path | None, submissions: Path | None,
+         mtime: bool, show_all: bool, course: Path | None) -> None:
+    """Apply course.toml's late policy to ASSIGNMENT's grades and list the late work.
+
+    Recomputes every final score from the raw scores, the submission times, the
+    extensions and the slip days (no grading again), says what changed, then lists who
+    was late, by how much, slip days used and left, and the penalty.
+    """
+    from .gradebook import Gradebook
+    from .policy.workflow import late_row, record, standing
+
+    c = _course(course)
+    with Gradebook(db, create=False) as book:
+        if assignment not in book.assignments():
+            raise UsageError(f"no grades for {assignment} in {db}: run `grade batch "
+                             f"{assignment} SUBMISSIONS` first")
+        if times is not None or submissions is not None:
+            n = record(book, assignment, submissions, times, mtime=mtime)
+            click.echo(f"{assignment}: {n} submissions have a time")
+        st = standing(book, c, assignment)
+    click.echo(f"{assignment}: finals recomputed from {c.path.name}: "
+               f"{len(st.changes)} changed")
+    for ch in st.changes:
+        click.echo(f"  {ch.line()}")
+    shown = st.finals if show_all else st.late()
+    click.echo(f"{'students' if show_all else 'late'} ({len(shown)}):")
+    if shown:
+        head = ["student", "status", "late by", "extension", "slip used", "slip left",
+                "penalty", "raw", "final"]
+        for line in _aligned([head, *(late_row(f) for f in shown)]):
+            click.echo(f"  {line}")
+    untimed = st.untimed()
+    if untimed and not show_all:
+        click.echo(f"without a time ({len(untimed)}), counted on time: "
+                   + ", ".join(f.student + (" (marked late by the LMS)" if f.status ==
+                                            "needs a time" else "") for f in untimed))
+
+
+@click.command("course", epilog=EPILOG_COURSE)
+@click.option("--db", "dbs", type=click.Path(path_type=Path), multiple=True,
+              help=f"A gradebook (repeatable; default: {DEFAULT_DB}).")
+@click.option("--student", help="Show every number behind this student's grade.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a Canvas gradebook import of the course grade.")
+@click.option("--column", default="Course grade", show_default=True,
+              help="CSV: the grade's column name.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a page with the distribution of grades and of each component.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="The class list (default: course.toml's, else the gradebooks').")
+@click.option("--import", "imports", multiple=True, metavar="NAME=FILE",
+              help="Read import NAME from FILE instead of the file course.toml names.")
+@COURSE
+@handles_errors
+def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None,
+               column: str, html_path: Path | None, roster: Path | None,
+               imports: tuple[str, ...], course: Path | None) -> None:
+    """The weighted course grade of every student, from course.toml's components.
+
+    Homework comes from the gradebooks' final scores (late policy applied), the rest from
+    the CSV imports course.toml names.  Missing is 0 unless excused; drop-lowest applies.
+    """
+    from .gradebook import Gradebook
+    from .policy.outputs import breakdown, table, write_csv, write_html
+    from .policy.standings import class_grades
+
+    c = _course(course)
+    overrides = {}
+    for spec in imports:
+        name, sep, file = spec.partition("=")
+        if not sep or name not in c.imports:
+            raise UsageError(f"--import {spec!r}: give NAME=FILE with NAME one of "
+                             f"{', '.join(c.imports)}")
+        overrides[name] = Path(file)
+    books = [Gradebook(p, create=False) for p in (dbs or (Path(DEFAULT_DB),))]
+    try:
+        cg = class_grades(c, books, roster=roster, overrides=overrides)
+    finally:
+        for b in books:
+            b.close()
+    for line in cg.changes:
+        click.echo(f"recomputed: {line}")
+    if student is not None:
+        for line in breakdown(cg.of(student)):
+            click.echo(line)
+        return
+    for line in table(cg):
+        click.echo(line)
+    for title, found in (("not on the roster", cg.not_on_roster),
+                         ("on the roster with no entry", cg.no_entry)):
+        for source, ids in found.items():
+            click.echo(f"{title} in {source} ({len(ids)}): {', '.join(ids)}")
+    if csv_path is not None:
+        click.echo(f"wrote {csv_path}: {write_csv(cg, csv_path, column)} students")
+    if html_path is not None:
+        write_html(cg, html_path)
+        click.echo(f"wrote {html_path}")
