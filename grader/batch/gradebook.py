@@ -117,7 +117,7 @@ CREATE TABLE IF NOT EXISTS roster (
 CREATE TABLE IF NOT EXISTS times (
     assignment   TEXT NOT NULL,
     submission   TEXT NOT NULL,
-    submitted_at TEXT,                  -- ISO with offset; NULL: unknown
+    submitted_at TEXT,                  -- ISO with offset, NULL when unknown
     source       TEXT NOT NULL,         -- gradescope | timestamp.txt | FILE.csv | mtime
     flagged      INTEGER NOT NULL,      -- the LMS marked it late without a time
     PRIMARY KEY (assignment, submission)

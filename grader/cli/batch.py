@@ -178,10 +178,13 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="Feedback files as Markdown or HTML.")
 @click.option("--show-hidden", is_flag=True,
               help="Include hidden cases' details (after the deadline).")
+@click.option("--course", type=click.Path(file_okay=False, path_type=Path),
+              help="The course folder whose course.toml gives the finals (default: found "
+                   "from the current folder).")
 @handles_errors
 def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
            column: str | None, status: bool, gradescope: Path | None, feedback: Path | None,
-           fmt: str, show_hidden: bool) -> None:
+           fmt: str, show_hidden: bool, course: Path | None) -> None:
     """Export ASSIGNMENT's grades from the gradebook: LMS CSV, Gradescope, feedback."""
     from grader.batch.gradebook import Gradebook
     from grader.reports import exports
@@ -194,7 +197,7 @@ def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
     with Gradebook(db, create=False) as book:
         from grader.policy.workflow import refresh
 
-        for line in refresh(book, assignment):
+        for line in refresh(book, assignment, course):
             click.echo(line)
         data = exports.load(book, assignment)
         if csv_path:

@@ -1,0 +1,232 @@
+"""The course's rules through the commands: `grade batch` records submission times and
+computes finals, `grade late` lists late work and recomputes after a policy change (no
+grading again), `grade export` uses the finals, `grade course` gives the weighted grade.
+
+One class on the example course (the repository's course.toml, with a roster, slip-day
+allowances and an extension added) is graded once as a Gradescope export: two distinct
+files, so grading is quick; everything else is recomputed from the gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REFERENCE, ROOT
+
+from grader.cli import main
+
+REF = REFERENCE.read_text(encoding="utf-8")
+SIGN_SLIP = "def dxi4_dxi3(xi3):\n    return 1.0 / np.asarray(xi3) ** 2\n"
+
+# key: (members, submitted at (Gradescope's created_at; None: none), content)
+CLASS = {
+    "s01": (["ana"], "2026-11-08 23:00:00.000000000 -05:00", "ref"),       # on time
+    "s02": (["ben"], "2026-11-09 00:10:00.000000000 -05:00", "ref"),       # grace
+    "s03": (["cat"], "2026-11-10 03:00:00.000000000 -05:00", "ref"),       # 1 d 3 h, slip days
+    "s04": (["dan"], "2026-11-10 00:00:00.000000000 -05:00", "ref"),       # 1 day, none left
+    "s05": (["eve"], "2026-11-12 00:00:00.000000000 -05:00", "ref"),       # 3 days
+    "s06": (["fay"], "2026-11-14 06:00:00.000000000 -05:00", "ref"),       # after late-until
+    "s07": (["gus"], None, "ref"),                                         # --times, extension
+    "s08": (["hal", "ivy", "jon"], "2026-11-11 01:00:00.000000000 -05:00", "ref"),  # group
+    "s09": (["kim"], "2026-11-09 04:00:00.000000000 -05:00", "slip"),      # raw < 100, late
+}
+ROSTER = ["ana", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou"]
+EXTRA = """
+[slip_days.students]
+dan = 0
+eve = 0
+ivy = 1
+jon = 0
+kim = 0
+
+[[extensions]]
+student = "gus"
+assignment = "hw1"
+days = 2
+reason = "medical"
+"""
+
+
+def invoke(*args: str, cwd: Path | None = None) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def course_copy(dst: Path, extra: str = EXTRA, edit: tuple[str, str] | None = None) -> Path:
+    for d in ("exercises", "solutions", "data"):
+        shutil.copytree(ROOT / d, dst / d)
+    text = (ROOT / "course.toml").read_text(encoding="utf-8")
+    text = text.replace('# roster = "roster.csv"', 'roster = "roster.csv"')
+    if edit is not None:
+        assert edit[0] in text
+        text = text.replace(*edit)
+    (dst / "course.toml").write_text(text + extra, encoding="utf-8")
+    (dst / "roster.csv").write_text("id,name,email,section\n" + "".join(
+        f"{n},{n.title()} Student,{n}@uni.example,S1\n" for n in ROSTER), encoding="utf-8")
+    return dst
+
+
+def gradescope_export(dst: Path) -> Path:
+    dst.mkdir()
+    meta = []
+    for key, (members, at, content) in CLASS.items():
+        (dst / key).mkdir()
+        body = REF if content == "ref" else f"{REF}\n\n{SIGN_SLIP}\n"
+        (dst / key / "hw1.py").write_text(body, encoding="utf-8")
+        meta.append(f"{key}:\n  :submitters:\n" + "".join(
+            f"  - :name: {m.title()} Student\n    :sid: {m}\n    :email: {m}@uni.example\n"
+            for m in members) + (f"  :created_at: {at}\n" if at else ""))
+    (dst / "submission_metadata.yml").write_text("".join(meta), encoding="utf-8")
+    return dst
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("policy")
+    course = course_copy(base / "course")
+    subs = gradescope_export(base / "export")
+    (base / "times.csv").write_text("id,submitted_at\ngus,2026-11-10T20:00:00-05:00\n",
+                                    encoding="utf-8")
+    db = base / "gradebook.sqlite"
+    r = invoke("batch", "hw1", str(subs), "--roster", str(course / "roster.csv"),
+               "--db", str(db), "--course", str(course), "--times", str(base / "times.csv"),
+               "--workers", "2", "--time-scale", "0.3", "-q")
+    assert r.exit_code == 0, r.output
+    return {"base": base, "course": course, "subs": subs, "db": db, "output": r.output}
+
+
+def finals(db: Path) -> dict[str, dict[str, object]]:
+    con = sqlite3.connect(db)
+    try:
+        return {s: json.loads(d) for s, d in con.execute(
+            "SELECT student, detail FROM finals WHERE assignment = 'hw1'")}
+    finally:
+        con.close()
+
+
+def raw_slip(klass: dict[str, Path]) -> float:
+    con = sqlite3.connect(klass["db"])
+    try:
+        return float(con.execute("SELECT score FROM submissions WHERE submission = 's09'")
+                     .fetchone()[0])
+    finally:
+        con.close()
+
+
+# =========================================================================== finals
+
+
+def test_every_final_score(klass):
+    f = finals(klass["db"])
+    got = {s: (f[s]["final"], f[s]["status"], f[s]["slip_days"], f[s]["slip_left"])
+           for s in f}
+    assert got["ana"] == (100, "on time", 0, 3)
+    assert got["ben"] == (100, "grace", 0, 3)
+    assert got["cat"] == (100, "late", 2, 1)
+    assert got["dan"] == (90, "late", 0, 0)
+    assert got["eve"] == (70, "late", 0, 0)
+    assert got["fay"] == (0, "after late-until", 0, 3)
+    assert got["gus"] == (100, "on time", 0, 3)           # the extension: due Nov 11
+    assert got["hal"] == (100, "late", 3, 0)              # 2 d 1 h: 3 days, 3 slip days
+    assert got["ivy"] == (80, "late", 1, 0)               # 1 slip day: 2 days charged
+    assert got["jon"] == (70, "late", 0, 0)
+    raw = raw_slip(klass)
+    assert 0 < raw < 100
+    assert f["kim"]["final"] == pytest.approx(raw - 10, abs=1e-6)  # 4 h late: one day
+    assert f["kim"]["raw"] == pytest.approx(raw, abs=1e-6)
+    assert "lou" not in f                                  # no submission
+    assert f["cat"]["late_seconds"] == 27 * 3600
+    assert "2 late" not in klass["output"] and "late, " in klass["output"]
+
+
+def test_feedback_says_why(klass):
+    out = klass["base"] / "feedback"
+    r = invoke("export", "hw1", "--db", str(klass["db"]), "--feedback", str(out),
+               "--course", str(klass["course"]))
+    assert r.exit_code == 0, r.output
+    text = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
+    assert "submitted 1 day 3 h late; 2 slip days used, 1 left; no penalty" in text["cat"]
+    assert "**Score: 90 / 100**" in text["dan"]
+    assert "Raw score 100; submitted 1 day late; no slip days left; 10% penalty for 1 day " \
+           "late (-10 points)." in text["dan"]
+    assert "3 days late" in text["eve"] and "30% penalty for 3 days late" in text["eve"]
+    assert "after the last accepted time (2026-11-14 00:00 EST): scored 0" in text["fay"]
+    assert "within the grace period; no penalty" in text["ben"]
+    assert "extension to 2026-11-11 00:00 EST (gus: medical)" in text["gus"]
+    assert "3 slip days used, 0 left; no penalty" in text["hal"]
+    assert "1 slip day used, 0 left" in text["ivy"]
+    assert "the penalty applies to you" in text["ivy"] and "20% penalty" in text["ivy"]
+    assert "no slip days left" in text["jon"] and "the penalty applies to you" in text["jon"]
+
+
+def test_exports_use_the_final_score(klass):
+    path = klass["base"] / "grades.csv"
+    r = invoke("export", "hw1", "--db", str(klass["db"]), "--csv", str(path), "--total-only",
+               "--course", str(klass["course"]))
+    assert r.exit_code == 0, r.output
+    rows = {row[1]: row[-1] for row in csv.reader(path.open(encoding="utf-8"))}
+    assert rows["cat"] == "100" and rows["dan"] == "90" and rows["eve"] == "70"
+    assert rows["fay"] == "0" and rows["ivy"] == "80" and rows["jon"] == "70"
+    assert rows["lou"] == "0"
+    gs = klass["base"] / "gs"
+    r = invoke("export", "hw1", "--db", str(klass["db"]), "--gradescope", str(gs),
+               "--course", str(klass["course"]))
+    assert r.exit_code == 0, r.output
+    dan = json.loads((gs / "s04" / "results.json").read_text(encoding="utf-8"))
+    assert dan["score"] == 90 and "10% penalty" in dan["output"]
+    group = json.loads((gs / "s08" / "results.json").read_text(encoding="utf-8"))
+    assert group["score"] == 100                       # one score per submission: the raw
+    assert "Final scores differ by member: hal 100" in group["output"]
+    assert "ivy 80" in group["output"] and "jon 70" in group["output"]
+
+
+def test_grade_late_lists_the_late(klass):
+    r = invoke("late", "hw1", "--db", str(klass["db"]), "--course", str(klass["course"]))
+    assert r.exit_code == 0, r.output
+    assert "0 changed" in r.output
+    lines = {ln.split()[0]: ln.split() for ln in r.output.splitlines()[2:] if ln.strip()}
+    assert "ana" not in lines and "gus" not in lines
+    assert lines["cat"][:2] == ["cat", "late"] and "1 day 3 h" in r.output
+    # student status late-by extension slip-used slip-left penalty raw final
+    assert lines["dan"][-5:] == ["0", "0", "10%", "100", "90"]
+    assert re.search(r"hal\s+late\s+2 days 1 h\s+3\s+0\s+100\s+100", r.output)
+    assert re.search(r"ivy\s+late\s+2 days 1 h\s+1\s+0\s+20%\s+100\s+80", r.output)
+    assert re.search(r"fay\s+after late-until\s+5 days 6 h\s+0\s+3\s+100%\s+100\s+0",
+                     r.output)
+
+
+def test_policy_change_recomputes_without_grading(klass, tmp_path):
+    db = tmp_path / "gradebook.sqlite"
+    shutil.copy(klass["db"], db)
+    con = sqlite3.connect(db)
+    graded = con.execute("SELECT submission, graded_at, run_id FROM submissions").fetchall()
+    con.close()
+    toml = klass["course"] / "course.toml"
+    before = toml.read_text(encoding="utf-8")
+    try:
+        toml.write_text(before.replace("deduction = 10 ", "deduction = 20 ") +
+                        '\n[[extensions]]\nstudent = "dan"\nassignment = "hw1"\n'
+                        'due = "2026-11-10 12:00 America/New_York"\nreason = "flu"\n',
+                        encoding="utf-8")
+        r = invoke("late", "hw1", "--db", str(db), "--course", str(klass["course"]))
+    finally:
+        toml.write_text(before, encoding="utf-8")
+    assert r.exit_code == 0, r.output
+    f = finals(db)
+    assert f["dan"]["final"] == 100 and f["dan"]["status"] == "on time"
+    assert f["eve"]["final"] == 50                      # 3 days at 20%: the 50% floor
+    assert f["ivy"]["final"] == 60 and f["jon"]["final"] == 50
+    assert "5 changed" in r.output
+    assert "hw1 dan: final 90 -> 100 (extension to 2026-11-10 12:00 EST (dan: flu)" in r.output
+    assert "hw1 eve: final 70 -> 50" in r.output
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT submission, graded_at, run_id FROM submissions").fetchall() \
+        == graded
+    assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+    con.close()
