@@ -230,3 +230,77 @@ def test_policy_change_recomputes_without_grading(klass, tmp_path):
         == graded
     assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
     con.close()
+
+
+# =========================================================================== grade course
+
+IMPORTS = {
+    "reading.csv": "id,Reading 1,Reading 2,Reading 3,Reading 4\n"
+                   "ana,1,1,1,0\ndan,1,0,,1\nivy,1,EX,1,0\nzed,1,1,1,1\n",
+    "ed.csv": "id,Posts\nana,12\ndan,5\nivy,0\n",
+    "attendance.csv": "id,Lecture 1,Lecture 2,Lecture 3,Lab 1,Lab 2\n"
+                      "ana,1,1,1,1,1\ndan,1,0,0,1,0\nivy,0,0,0,1,1\n",
+    "project.csv": "id,Final project\nana,90\ndan,70\nivy,80\n",
+}
+
+
+def by_hand(reading: float, ed: float, lectures: float, labs: float, homework: float,
+            project: float) -> float:
+    """The example course's weights, written out: percentages in, percent out."""
+    participation = (5 * ed + 10 * lectures + 10 * labs) / 25
+    return (10 * reading + 25 * participation + 35 * homework + 30 * project) / 100
+
+
+@pytest.fixture(scope="module")
+def graded_course(klass):
+    imports = klass["course"] / "imports"
+    imports.mkdir(exist_ok=True)
+    for name, text in IMPORTS.items():
+        (imports / name).write_text(text, encoding="utf-8")
+    toml = klass["course"] / "course.toml"
+    if "[[excused]]\nstudent = \"ivy\"" not in toml.read_text(encoding="utf-8"):
+        with toml.open("a", encoding="utf-8") as f:
+            f.write('\n[[excused]]\nstudent = "ivy"\nentry = "hw2"\n')
+    return klass
+
+
+def test_course_grades_by_hand(graded_course, tmp_path):
+    k = graded_course
+    out_csv, out_html = tmp_path / "course.csv", tmp_path / "course.html"
+    r = invoke("course", "--db", str(k["db"]), "--course", str(k["course"]),
+               "--csv", str(out_csv), "--html", str(out_html))
+    assert r.exit_code == 0, r.output
+    want = {
+        "ana": by_hand(100, 100, 100, 100, (100 + 0) / 2, 90),      # hw2 missing: 0
+        "dan": by_hand(200 / 3, 50, 50, 50, (90 + 0) / 2, 70),       # a 0 dropped
+        "ivy": by_hand(100, 0, 0, 100, 80, 80),                      # hw2 excused
+        "lou": 0.0,
+    }
+    rows = {row[1]: row for row in csv.reader(out_csv.open(encoding="utf-8"))}
+    assert rows["ID"][-2:] == ["Course grade", "Course grade letter"]
+    for student, pct in want.items():
+        assert float(rows[student][-2]) == pytest.approx(pct, abs=0.006), student
+    assert want["ana"] == pytest.approx(79.5)
+    assert [rows[s][-1] for s in want] == ["C+", "F", "C-", "F"]
+    assert "not on the roster in import reading (reading.csv) (1): zed" in r.output
+    assert re.search(r"on the roster with no entry in import project \(project.csv\) "
+                     r"\(\d+\): .*lou", r.output)
+    page = out_html.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 5       # the grade and 4 components
+    assert "zed" in page
+
+
+def test_course_breakdown_is_traceable(graded_course):
+    k = graded_course
+    r = invoke("course", "--db", str(k["db"]), "--course", str(k["course"]),
+               "--student", "dan")
+    assert r.exit_code == 0, r.output
+    text = r.output
+    assert f"dan: {by_hand(200 / 3, 50, 50, 50, 45, 70):.2f}% F" in text
+    assert "reading (weight 10): 66.67% -> 6.67 points" in text
+    assert "Reading 2: 0 / 1 (dropped)" in text and "Reading 3: - / 1 (missing: 0)" in text
+    assert "hw1: 90 / 100" in text and "hw2: - (not graded: 0)" in text
+    assert "ed (weight 5): 50.00%" in text
+    r = invoke("course", "--db", str(k["db"]), "--course", str(k["course"]),
+               "--student", "nobody")
+    assert r.exit_code == 2 and "'nobody' is not on the roster" in r.output

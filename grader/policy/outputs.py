@@ -37,6 +37,9 @@ def _entry_line(e: object, depth: int) -> str:
 
     assert isinstance(e, Entry)
     got = "-" if e.score is None else points(e.score)
+    if e.max_score <= 0:                 # no gradebook holds it yet
+        why = "excused" if e.state == EXCUSED else "0"
+        return f"{'  ' * depth}{e.name}: - (not graded: {why})"
     note = {DROPPED: " (dropped)", MISSING: " (missing: 0)", EXCUSED: " (excused)"}
     return f"{'  ' * depth}{e.name}: {got} / {points(e.max_score)}{note.get(e.state, '')}"
 
