@@ -304,3 +304,159 @@ def test_course_breakdown_is_traceable(graded_course):
     r = invoke("course", "--db", str(k["db"]), "--course", str(k["course"]),
                "--student", "nobody")
     assert r.exit_code == 2 and "'nobody' is not on the roster" in r.output
+
+
+# =========================================================================== times
+
+
+DST_EDIT = ("release = 2026-11-02T00:00:00-05:00\ndue = 2026-11-09T00:00:00-05:00\n"
+            "late_until = 2026-11-14T00:00:00-05:00",
+            "release = 2026-10-24T00:00:00-04:00\ndue = 2026-10-31T00:00:00-04:00\n"
+            "late_until = 2026-11-05T00:00:00-05:00")
+
+
+def test_dst_crossing_is_late_by_the_calendar(tmp_path):
+    """Due Oct 31 00:00 EDT; US clocks went back on Nov 1.  Nov 2 12:00 EST is 2 days 12 h
+    late (not 2 days 13 h); Nov 2 23:30 EST is charged 3 days (the shifted hour would make
+    it 4).  The times come from nbgrader's timestamp.txt."""
+    course = course_copy(tmp_path / "course", "\n[slip_days.students]\nsam = 0\ntom = 0\n",
+                         edit=DST_EDIT)
+    subs = tmp_path / "submitted"
+    for who, at in (("sam", "2026-11-02 12:00:00.000000 America/New_York"),
+                    ("tom", "2026-11-03 04:30:00 UTC")):
+        (subs / who).mkdir(parents=True)
+        (subs / who / "hw1.py").write_text(REF, encoding="utf-8")
+        (subs / who / "timestamp.txt").write_text(at + "\n", encoding="utf-8")
+    db = tmp_path / "gb.sqlite"
+    r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(course),
+               "--workers", "1", "-q")
+    assert r.exit_code == 0, r.output
+    f = finals(db)
+    assert f["sam"]["late_seconds"] == 2 * 86400 + 12 * 3600
+    assert f["tom"]["late_seconds"] == 2 * 86400 + 23.5 * 3600
+    assert (f["sam"]["charged"], f["sam"]["final"]) == (3, 70)
+    assert (f["tom"]["charged"], f["tom"]["final"]) == (3, 70)
+    r = invoke("late", "hw1", "--db", str(db), "--course", str(course))
+    assert "2 days 12 h" in r.output and "2 days 23 h 30 min" in r.output
+
+
+def test_canvas_late_marker_needs_a_time(tmp_path):
+    course = course_copy(tmp_path / "course")
+    subs = tmp_path / "canvas"
+    subs.mkdir()
+    (subs / "smithjane_LATE_4242_777_hw1.py").write_text(REF, encoding="utf-8")
+    db = tmp_path / "gb.sqlite"
+    r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(course),
+               "--workers", "1", "-q")
+    assert r.exit_code == 0, r.output
+    assert "1 marked late by the LMS: give their times with --times" in r.output
+    assert finals(db)["4242"]["status"] == "needs a time"
+    r = invoke("late", "hw1", "--db", str(db), "--course", str(course))
+    assert "without a time (1), counted on time: 4242 (marked late by the LMS)" in r.output
+    times = tmp_path / "t.csv"
+    times.write_text("id,submitted_at\n4242,2026-11-09T06:00:00Z\n", encoding="utf-8")
+    r = invoke("late", "hw1", "--db", str(db), "--course", str(course), "--times", str(times))
+    assert r.exit_code == 0, r.output
+    assert finals(db)["4242"]["status"] == "late" and "1 changed" in r.output
+    assert "hw1 4242: final 100 -> 100 (submitted 1 h late; 1 slip day used, 2 left" in r.output
+    times.write_text("id,submitted_at\n4242,2026-11-09 06:00\n", encoding="utf-8")
+    r = invoke("late", "hw1", "--db", str(db), "--course", str(course), "--times", str(times))
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines() == [
+        f"error: {times}, line 2: '2026-11-09 06:00' has no time zone: add its UTC offset "
+        "(2026-11-09T00:05:00-05:00) or Z"]
+
+
+# =========================================================================== course.toml
+
+
+BAD = [
+    (("[course]", "[course"), "not valid TOML", True),
+    (("weight = 35", "weight = 30"), "grade.components: the weights add up to 95, not 100", None),
+    (("[grade.components.participation.components.labs]\nweight = 10",
+      "[grade.components.participation.components.labs]\nweight = 5"),
+     "grade.components.participation.components: its parts' weights add up to 20, not its "
+     "weight 25", None),
+    (("due = 2026-11-09T00:00:00-05:00", "due = 2026-11-09T00:00:00"),
+     "assignments.hw1.due: 2026-11-09 00:00:00 is a naive time", True),
+    (("due = 2026-11-09T00:00:00-05:00", "due = 2026-11-09T00:00:00-04:00"),
+     "assignments.hw1.due: 2026-11-09T00:00:00-04:00 has offset -04:00 but America/New_York "
+     "is at -05:00", True),
+    (('timezone = "America/New_York"', 'timezone = "America/Gotham"'),
+     "course.timezone: unknown time zone 'America/Gotham'", True),
+    (('per = "day"', 'per = "week"'), "late.per: 'week': use \"day\" or \"hour\"", True),
+    (("deduction = 10 ", "deduction = 110 "), "late.deduction: must be a number between 0 "
+     "and 100", True),
+]
+
+
+@pytest.mark.parametrize("edit,message,line", BAD)
+def test_a_bad_course_toml_is_one_line_with_file_key_and_line(tmp_path, edit, message, line):
+    (tmp_path / "exercises").mkdir()
+    text = (ROOT / "course.toml").read_text(encoding="utf-8")
+    assert edit[0] in text
+    (tmp_path / "course.toml").write_text(text.replace(*edit, 1), encoding="utf-8")
+    r = invoke("course", "--course", str(tmp_path))
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / 'course.toml'}")
+    assert message in lines[0]
+    if line:   # the line of the edit
+        assert f"line {text[:text.index(edit[0])].count(chr(10)) + 1}" in lines[0]
+
+
+def test_an_extension_for_an_unknown_student(tmp_path):
+    course = course_copy(tmp_path, '\n[[extensions]]\nstudent = "zed"\nassignment = "hw1"\n'
+                                   'days = 1\n')
+    r = invoke("course", "--course", str(course))
+    assert r.exit_code == 2
+    n = (course / "course.toml").read_text(encoding="utf-8").splitlines().index(
+        'student = "zed"') + 1
+    assert r.output == (f"error: {course / 'course.toml'}, line {n}, extensions[0].student: "
+                        "'zed' is not on the roster (roster.csv): fix the id\n")
+
+
+def test_an_old_gradebook_is_migrated(klass, tmp_path):
+    db = tmp_path / "old.sqlite"
+    shutil.copy(klass["db"], db)
+    con = sqlite3.connect(db)
+    con.executescript("DROP TABLE finals; DROP TABLE times; "
+                      "UPDATE meta SET value = '1' WHERE key = 'schema';")
+    con.close()
+    out = tmp_path / "g.csv"
+    r = invoke("export", "hw1", "--db", str(db), "--csv", str(out), "--total-only",
+               "--course", str(klass["course"]))
+    assert r.exit_code == 0, r.output
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+    con.close()
+    rows = {row[1]: row[-1] for row in csv.reader(out.open(encoding="utf-8"))}
+    assert rows["dan"] == "100"            # no times kept in a schema-1 file: raw
+    r = invoke("late", "hw1", "--db", str(db), "--course", str(klass["course"]),
+               "--submissions", str(klass["subs"]))
+    assert r.exit_code == 0 and finals(db)["dan"]["final"] == 90
+
+
+# =========================================================================== students
+
+
+def test_a_students_copy_shows_the_deadline(tmp_path):
+    from datetime import datetime, timezone
+
+    from grader.policy.config import load
+    from grader.policy.workflow import deadline_line
+
+    rel = tmp_path / "rel"
+    r = invoke("release", "hw1", "--out", str(rel))
+    assert r.exit_code == 0, r.output
+    rules = (rel / "course.toml").read_text(encoding="utf-8")
+    assert "extensions" not in rules and "imports" not in rules
+    course = load(rel / "course.toml")
+    at = datetime(2026, 11, 8, 20, 30, tzinfo=timezone.utc)          # 15:30 EST
+    assert deadline_line(course, "hw1", at) == "hw1 is due 2026-11-09 00:00 EST: 8 h 30 min left"
+    at = datetime(2026, 11, 10, 5, 0, tzinfo=timezone.utc)
+    assert deadline_line(course, "hw1", at) == ("hw1 was due 2026-11-09 00:00 EST (1 day ago); "
+                                                "late work accepted until 2026-11-14 00:00 EST")
+    r = invoke("hw1", "--submission", str(REFERENCE), "--course", str(rel), "--brief")
+    assert r.exit_code == 0
+    assert re.search(r"^hw1 (is|was) due 2026-11-09 00:00 EST", r.output, re.M)

@@ -62,12 +62,20 @@ def finals(book: Gradebook, assignment: str) -> dict[str, Final]:
 
 
 def _check_students(book: Gradebook, course: Course) -> None:
-    known = {e.id for a in book.assignments() for e in book.roster(a)}
-    known |= {s for a in book.assignments() for s, _ in book.members(a)}
+    """Without a roster in course.toml: an extension on an assignment this gradebook holds
+    must name someone on its roster or in one of its submissions."""
+    if course.roster is not None:
+        return                  # checked against the roster when course.toml was read
+    held = set(book.assignments())
     for i, e in enumerate(course.extensions):
-        if known and e.student not in known:
+        if e.assignment not in held:
+            continue
+        known = {r.id for r in book.roster(e.assignment)}
+        known |= {s for s, _ in book.members(e.assignment)}
+        if e.student not in known:
             raise UsageError(f"{course.where(f'extensions[{i}].student')}: {e.student!r} is "
-                             f"on no roster and in no submission of {book.path}: fix the id")
+                             f"neither on the roster nor in a submission of {e.assignment} in "
+                             f"{book.path}: fix the id")
 
 
 def compute(book: Gradebook, course: Course) -> dict[str, list[Final]]:
