@@ -460,3 +460,67 @@ def test_a_students_copy_shows_the_deadline(tmp_path):
     r = invoke("hw1", "--submission", str(REFERENCE), "--course", str(rel), "--brief")
     assert r.exit_code == 0
     assert re.search(r"^hw1 (is|was) due 2026-11-09 00:00 EST", r.output, re.M)
+
+
+# =========================================================================== policy variants
+
+
+def variant_course(klass, tmp_path, *edits, extra=""):
+    """The class's gradebook (a copy) under another course.toml: recomputed, not graded."""
+    course = tmp_path / "variant"
+    (course / "exercises").mkdir(parents=True)
+    text = (klass["course"] / "course.toml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    (course / "course.toml").write_text(text + extra, encoding="utf-8")
+    shutil.copy(klass["course"] / "roster.csv", course / "roster.csv")
+    db = tmp_path / "gb.sqlite"
+    shutil.copy(klass["db"], db)
+    r = invoke("late", "hw1", "--db", str(db), "--course", str(course), "--all")
+    assert r.exit_code == 0, r.output
+    return finals(db), r.output
+
+
+def test_a_deduction_per_hour(klass, tmp_path):
+    f, _ = variant_course(klass, tmp_path, ('per = "day"', 'per = "hour"'),
+                          ("deduction = 10 ", "deduction = 1 "))
+    assert f["dan"]["final"] == 76 and f["dan"]["charged"] == 24       # 24 h, no slip days
+    assert f["kim"]["final"] == pytest.approx(raw_slip(klass) - 4, abs=1e-6)  # 4 h
+    assert f["eve"]["final"] == 50                                       # 72 %: the floor
+    assert f["ivy"]["final"] == 75 and f["ivy"]["charged"] == 25        # 49 h less 1 day
+    assert f["hal"]["final"] == 100 and f["cat"]["final"] == 100
+
+
+def test_slip_days_only_when_they_cover_it(klass, tmp_path):
+    f, out = variant_course(klass, tmp_path, ("before_penalty = true", "before_penalty = false"))
+    assert (f["ivy"]["slip_days"], f["ivy"]["slip_left"], f["ivy"]["final"]) == (0, 1, 70)
+    assert (f["cat"]["slip_days"], f["cat"]["final"]) == (2, 100)
+    assert (f["hal"]["slip_days"], f["hal"]["final"]) == (3, 100)
+    from grader.policy.lateness import Final
+    from grader.policy.words import explain
+
+    why = explain(Final(**f["ivy"]))
+    assert "1 slip day left, too few to cover it: none used; others in your group used 3 " \
+           "slip days more than you could, so the penalty applies to you; 30% penalty" in why
+
+
+def test_refused_after_late_until(klass, tmp_path):
+    f, _ = variant_course(klass, tmp_path, ('after_late_until = "zero"',
+                                            'after_late_until = "refuse"'))
+    from grader.policy.lateness import Final
+    from grader.policy.words import explain
+
+    assert f["fay"]["final"] == 0
+    assert explain(Final(**f["fay"])) == ("submitted 5 days 6 h late, after the last accepted "
+                                          "time (2026-11-14 00:00 EST): not accepted")
+
+
+def test_a_members_extension_applies_to_the_group(klass, tmp_path):
+    f, out = variant_course(klass, tmp_path, extra='\n[[extensions]]\nstudent = "jon"\n'
+                            'assignment = "hw1"\ndays = 3\nreason = "surgery"\n')
+    for m in ("hal", "ivy", "jon"):
+        assert (f[m]["status"], f[m]["final"], f[m]["slip_days"]) == ("on time", 100, 0), m
+        assert f[m]["extension"] == "jon: surgery"
+    assert "hw1 ivy: final 80 -> 100 (extension to 2026-11-12 00:00 EST (jon: surgery); " \
+           "submitted on time" in out

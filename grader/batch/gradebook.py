@@ -238,14 +238,19 @@ class Gradebook:
         return None
 
     def _create(self) -> None:
+        self._schema("INSERT OR IGNORE INTO meta VALUES ('schema', ?)")
+        self._check()
+
+    def _schema(self, meta_sql: str) -> None:
+        """Create what is missing (tables, indexes), then write the schema version."""
         def go() -> None:
             with self.transaction():
-                self._tables()
-                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
-                                  (str(SCHEMA_VERSION),))
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
+                self.conn.execute(meta_sql, (str(SCHEMA_VERSION),))
 
         self._retry(go)
-        self._check()
 
     def _check(self) -> None:
         try:
@@ -257,23 +262,8 @@ class Gradebook:
         if int(row["value"]) > SCHEMA_VERSION:
             raise UsageError(f"{self.path} was made by a newer grader (schema {row['value']}): "
                              "upgrade the grader")
-        if int(row["value"]) < SCHEMA_VERSION:
-            self._migrate()
-
-    def _tables(self) -> None:
-        for stmt in _SCHEMA.split(";"):
-            if stmt.strip():
-                self.conn.execute(stmt)
-
-    def _migrate(self) -> None:
-        """Add what newer schemas have (new tables only: older rows stay as they are)."""
-        def go() -> None:
-            with self.transaction():
-                self._tables()
-                self.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'",
-                                  (str(SCHEMA_VERSION),))
-
-        self._retry(go)
+        if int(row["value"]) < SCHEMA_VERSION:   # older: add the new tables, keep the rows
+            self._schema("UPDATE meta SET value = ? WHERE key = 'schema'")
 
     def close(self) -> None:
         self.conn.close()

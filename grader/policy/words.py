@@ -77,8 +77,8 @@ def explain(f: Final) -> str:
     elif f.status == LATE:
         parts.append(f"{_days(f.slip_left)} left, too few to cover it: none used")
     if f.short:
-        parts.append(f"your group's other members spent {f.short} more than you had "
-                     "left, so the penalty applies to you")
+        parts.append(f"others in your group used {_days(f.short)} more than you could, "
+                     "so the penalty applies to you")
     parts.append(_penalty(f))
     return ext + "; ".join(parts)
 
