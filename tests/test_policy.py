@@ -524,3 +524,50 @@ def test_a_members_extension_applies_to_the_group(klass, tmp_path):
         assert f[m]["extension"] == "jon: surgery"
     assert "hw1 ivy: final 80 -> 100 (extension to 2026-11-12 00:00 EST (jon: surgery); " \
            "submitted on time" in out
+
+
+# =========================================================================== the HTML page
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
+
+
+def dom(page: Path, tmp_path: Path) -> str:
+    """The page's DOM after loading in headless Chromium, with a probe that records each
+    image's decoded width in ``body[data-imgs]``."""
+    browser = next((b for b in map(shutil.which, BROWSERS) if b), None)
+    if browser is None:
+        pytest.skip("no Chromium here (.ci/run installs it)")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text(encoding="utf-8") + (
+        "<script>addEventListener('load', () => { document.body.dataset.imgs = "
+        "[...document.images].map(i => i.naturalWidth).join(','); });</script>"),
+        encoding="utf-8")
+    import subprocess
+
+    p = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--no-first-run", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000",
+                        "--dump-dom", probe.as_uri()],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+def test_course_page_in_a_browser(graded_course, tmp_path):
+    k = graded_course
+    hostile = tmp_path / "reading.csv"
+    quoted = '"' + HOSTILE.replace('"', '""') + '"'          # one CSV cell
+    hostile.write_text(IMPORTS["reading.csv"].replace("zed", quoted), encoding="utf-8")
+    page = tmp_path / "course.html"
+    r = invoke("course", "--db", str(k["db"]), "--course", str(k["course"]), "--html",
+               str(page), "--import", f"reading={hostile}")
+    assert r.exit_code == 0, r.output
+    assert HOSTILE in r.output                       # listed: not on the roster
+    text = dom(page, tmp_path)
+    widths = re.search(r'data-imgs="([^"]*)"', text)
+    assert widths, text[-500:]
+    assert [int(w) > 100 for w in widths.group(1).split(",")] == [True] * 5
+    assert "<title>Course grades</title>" in text     # the hostile id ran nothing
+    assert "&lt;img src=x" in text and "src=\"x\"" not in text
