@@ -92,7 +92,7 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
     for ch in st.changes:
         click.echo(f"  {ch.line()}")
     shown = st.finals if show_all else st.late()
-    click.echo(f"{'students' if show_all else 'late'} ({len(shown)}):")
+    click.echo(f"{'students' if show_all else 'after the deadline'} ({len(shown)}):")
     if shown:
         head = ["student", "status", "late by", "extension", "slip used", "slip left",
                 "penalty", "raw", "final"]

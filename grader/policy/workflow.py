@@ -46,6 +46,7 @@ class Standing:
     changes: list[store.Change] = field(default_factory=list)
 
     def late(self) -> list[Final]:
+        """Everyone who submitted after the deadline (within the grace period too)."""
         return [f for f in self.finals if f.status in (LATE, CLOSED, GRACE)]
 
     def untimed(self) -> list[Final]:
@@ -53,8 +54,10 @@ class Standing:
 
     def counts(self) -> str:
         flagged = sum(f.status == NEEDS_TIME for f in self.finals)
+        grace = sum(f.status == GRACE for f in self.finals)
         n = len(self.untimed())
-        return (f"{len(self.late())} late, {n} without a time"
+        return (f"{len(self.late()) - grace} late, {grace} within the grace period, "
+                f"{n} without a time"
                 + (f" ({flagged} marked late by the LMS: give their times with --times)"
                    if flagged else ""))
 
@@ -113,8 +116,10 @@ def after_batch(assignment: str, db: Path, folder: Path, times_csv: Path | None,
     with Gradebook(db, create=False) as book:
         n = record(book, assignment, folder, times_csv, mtime=mtime)
         st = standing(book, course, assignment)
-    return [f"{course.path.name}: {n} of {len(st.finals)} students' submissions have a time; "
-            f"{st.counts()}; {len(st.changes)} finals changed (see `grade late {assignment}`)"]
+    changed = sum(c.before is not None for c in st.changes)
+    subs = len({f.submission for f in st.finals})
+    return [f"{course.path.name}: {n} of {subs} submissions have a time; {len(st.finals)} "
+            f"students: {st.counts()}; {changed} finals changed (see `grade late {assignment}`)"]
 
 
 def group_limit(root: Path | None, given: int | None) -> int:
