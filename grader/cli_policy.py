@@ -141,7 +141,12 @@ def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None
             raise UsageError(f"--import {spec!r}: give NAME=FILE with NAME one of "
                              f"{', '.join(c.imports)}")
         overrides[name] = Path(file)
-    books = [Gradebook(p, create=False) for p in (dbs or (Path(DEFAULT_DB),))]
+    paths = list(dbs)
+    if not paths and Path(DEFAULT_DB).exists():
+        paths = [Path(DEFAULT_DB)]
+    elif not paths:
+        click.echo(f"no {DEFAULT_DB} here: every assignment counts as not graded (give --db)")
+    books = [Gradebook(p, create=False) for p in paths]
     try:
         cg = class_grades(c, books, roster=roster, overrides=overrides)
     finally:

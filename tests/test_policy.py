@@ -386,6 +386,8 @@ BAD = [
     (('timezone = "America/New_York"', 'timezone = "America/Gotham"'),
      "course.timezone: unknown time zone 'America/Gotham'", True),
     (('per = "day"', 'per = "week"'), "late.per: 'week': use \"day\" or \"hour\"", True),
+    (("floor = 50", "flor = 50"), "late.flor: unknown key: use one of grace, per, deduction, "
+     "floor, after_late_until", True),
     (("deduction = 10 ", "deduction = 110 "), "late.deduction: must be a number between 0 "
      "and 100", True),
 ]

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from .config import Component, Course, Import, _Reader
 
 WEIGHT_TOLERANCE = 1e-6
+COMPONENT_KEYS = ("weight", "assignments", "import", "drop_lowest", "components")
 
 
 def read_imports(r: _Reader, data: dict[str, Any], root: Path) -> dict[str, Import]:
@@ -19,7 +20,7 @@ def read_imports(r: _Reader, data: dict[str, Any], root: Path) -> dict[str, Impo
     out = {}
     for name, d in r.table(data.get("imports", {}), "imports").items():
         key = f"imports.{name}"
-        d = r.table(d, key)
+        d = r.table(d, key, ("file", "id", "columns", "pattern", "max"))
         file = root / r.text_(d, key, "file")
         cols = d.get("columns", [])
         if isinstance(cols, list) and all(isinstance(c, str) for c in cols):
@@ -53,7 +54,7 @@ def _maxima(r: _Reader, d: dict[str, Any], key: str) -> dict[str, float]:
 
 def read_components(r: _Reader, data: dict[str, Any],
                     course: Course) -> tuple[list[Component], list[tuple[str, float]]]:
-    g = r.table(data.get("grade", {}), "grade")
+    g = r.table(data.get("grade", {}), "grade", ("components", "letters"))
     comps = _children(r, r.table(g.get("components", {}), "grade.components"),
                       "grade.components", course)
     if comps:
@@ -71,7 +72,8 @@ def _children(r: _Reader, table: dict[str, Any], key: str,
               course: Course) -> list[Component]:
     out = []
     for name, d in table.items():
-        out.append(_component(r, r.table(d, f"{key}.{name}"), f"{key}.{name}", name, course))
+        d = r.table(d, f"{key}.{name}", COMPONENT_KEYS)
+        out.append(_component(r, d, f"{key}.{name}", name, course))
     return out
 
 

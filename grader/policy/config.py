@@ -22,6 +22,8 @@ from .toml import read, where
 
 UNITS = ("day", "hour")
 AFTER = ("zero", "refuse")
+TOP_KEYS = ("course", "assignments", "late", "slip_days", "extensions", "excused", "grade",
+            "imports")
 _DURATION_UNITS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -143,9 +145,15 @@ class _Reader:
     def fail(self, key: str, what: str) -> UsageError:
         return UsageError(f"{where(self.path, self.text, key)}: {what}")
 
-    def table(self, d: Any, key: str) -> dict[str, Any]:
+    def table(self, d: Any, key: str, keys: tuple[str, ...] = ()) -> dict[str, Any]:
+        """``d`` as a table; with ``keys``, any other key is an error (a typo would
+        otherwise be ignored without a word)."""
         if not isinstance(d, dict):
             raise self.fail(key, "must be a table")
+        for k in d:
+            if keys and k not in keys:
+                raise self.fail(f"{key}.{k}" if key else k,
+                                f"unknown key: use one of {', '.join(keys)}")
         return d
 
     def number(self, d: dict[str, Any], key: str, name: str, default: float | None = None,
@@ -247,7 +255,8 @@ def load(path: Path) -> Course:
 
     data, text = read(path)
     r = _Reader(path, text)
-    head = r.table(data.get("course", {}), "course")
+    r.table(data, "", TOP_KEYS)
+    head = r.table(data.get("course", {}), "course", ("timezone", "max_group", "roster", "name"))
     name = r.text_(head, "course", "timezone")
     try:
         zone = ZoneInfo(name)
@@ -270,7 +279,7 @@ def _deadlines(r: _Reader, data: dict[str, Any], zone: ZoneInfo) -> dict[str, De
     out = {}
     for name, d in r.table(data.get("assignments", {}), "assignments").items():
         key = f"assignments.{name}"
-        d = r.table(d, key)
+        d = r.table(d, key, ("release", "due", "late_until"))
         if "due" not in d:
             raise r.fail(f"{key}.due", "is missing: every assignment needs a due date")
         due = r.time(d["due"], f"{key}.due", zone)
@@ -286,7 +295,8 @@ def _deadlines(r: _Reader, data: dict[str, Any], zone: ZoneInfo) -> dict[str, De
 
 
 def _late(r: _Reader, data: dict[str, Any]) -> LatePolicy:
-    d = r.table(data.get("late", {}), "late")
+    d = r.table(data.get("late", {}), "late",
+                ("grace", "per", "deduction", "floor", "after_late_until"))
     per = r.text_(d, "late", "per", "day")
     if per not in UNITS:
         raise r.fail("late.per", f"{per!r}: use \"day\" or \"hour\"")
@@ -299,7 +309,7 @@ def _late(r: _Reader, data: dict[str, Any]) -> LatePolicy:
 
 
 def _slip(r: _Reader, data: dict[str, Any]) -> SlipDays:
-    d = r.table(data.get("slip_days", {}), "slip_days")
+    d = r.table(data.get("slip_days", {}), "slip_days", ("total", "before_penalty", "students"))
     before = d.get("before_penalty", True)
     if not isinstance(before, bool):
         raise r.fail("slip_days.before_penalty", "must be true or false")
@@ -316,7 +326,7 @@ def _extensions(r: _Reader, data: dict[str, Any], course: Course) -> list[Extens
     out = []
     for i, d in enumerate(raw):
         key = f"extensions[{i}]"
-        d = r.table(d, key)
+        d = r.table(d, key, ("student", "assignment", "due", "days", "reason"))
         student = r.text_(d, key, "student")
         name = r.text_(d, key, "assignment")
         if name not in course.deadlines:
@@ -360,6 +370,6 @@ def _excused(r: _Reader, data: dict[str, Any]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for i, d in enumerate(raw):
         key = f"excused[{i}]"
-        d = r.table(d, key)
+        d = r.table(d, key, ("student", "entry", "reason"))
         out.setdefault(r.text_(d, key, "student"), set()).add(r.text_(d, key, "entry"))
     return out

@@ -83,9 +83,7 @@ def explain(f: Final) -> str:
     return ext + "; ".join(parts)
 
 
-def summary(f: Final) -> str:
-    """``Final score 80 / 100 (raw 100): submitted ...``."""
-    if f.final == f.raw:
-        return f"Score {points(f.final)} / {points(f.max_score)}: {explain(f)}."
-    return (f"Final score {points(f.final)} / {points(f.max_score)} (raw {points(f.raw)}): "
-            f"{explain(f)}.")
+def for_student(f: Final) -> str:
+    """The sentence a student's feedback carries ('' where no time was recorded: that is
+    the TA's bookkeeping, listed by ``grade late``)."""
+    return "" if f.status in (NO_TIME, NEEDS_TIME) else explain(f)

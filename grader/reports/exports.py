@@ -20,6 +20,7 @@ from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRo
 from grader.errors import UsageError
 from grader.reports.render import points
 from grader.policy.lateness import Final
+from grader.policy.words import for_student
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
@@ -261,8 +262,8 @@ def _late_score(sub: SubmissionRow, late: list[Final]) -> tuple[float, list[str]
     finals differ, the raw score stays and the output names each member's)."""
     from grader.policy.words import explain, points
 
-    if not late:
-        return sub.score, []
+    if not late or not for_student(late[0]):
+        return (late[0].final if late else sub.score), []
     if len({f.final for f in late}) == 1:
         return late[0].final, [f"Final score {points(late[0].final)} (raw "
                                f"{points(sub.score)}): {explain(late[0])}."]
@@ -299,10 +300,8 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
                  "submit, tell your TA."), ""]
         return "\n".join(out)
     out += [f"**Score: {points(st.score)} / {points(sub.max_score)}**", ""]
-    if st.late is not None:
-        from grader.policy.words import explain
-
-        out += [f"Raw score {points(sub.score)}; {explain(st.late)}.", ""]
+    if st.late is not None and (why := for_student(st.late)):
+        out += [f"Raw score {points(sub.score)}; {why}.", ""]
     others = [m for m in sub.members if m != e.id]
     out.append(f"Graded: `{sub.file or sub.submission}`"
                + (f" (a group submission with {', '.join(others)})" if others else "")
