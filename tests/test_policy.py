@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REFERENCE, ROOT
 
-from grader.cli import main
+from grader.cli.main import main
 
 REF = REFERENCE.read_text(encoding="utf-8")
 SIGN_SLIP = "def dxi4_dxi3(xi3):\n    return 1.0 / np.asarray(xi3) ** 2\n"

@@ -129,7 +129,7 @@ def release(root: Path, name: str, out: Path | None = None, zip_path: Path | Non
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
     wheel = build_wheel(staging / "wheels")
-    from .policy.public import write_public
+    from grader.policy.public import write_public
 
     rules = write_public(root, name, staging)      # the deadline, for `grade ASSIGNMENT`
     (staging / "README.md").write_text(RELEASE_README.format(name=name, title=title,

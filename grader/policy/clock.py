@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..gradebook import SubmissionRow
-from .config import parse_time
+from grader.errors import UsageError
+from grader.batch.gradebook import SubmissionRow
+from grader.policy.config import parse_time
 
 TIMESTAMP_FILES = ("timestamp.txt",)
 ID_COLUMNS = ("id", "submission", "student", "student id", "sid", "user id", "email")
@@ -44,7 +44,7 @@ def aware(v: Any, what: str) -> datetime:
 
 
 def _gradescope(folder: Path, key: str) -> Any:
-    from ..batch import _load_meta, _metadata
+    from grader.batch.discover import _load_meta, _metadata
 
     own = _metadata(folder / key) if (folder / key).is_dir() else None
     if own is not None:
@@ -68,7 +68,7 @@ def _timestamp_file(folder: Path, sub: SubmissionRow) -> Path | None:
 
 
 def _canvas_late(sub: SubmissionRow) -> bool:
-    from ..batch import _CANVAS
+    from grader.batch.discover import _CANVAS
 
     m = _CANVAS.match(sub.file) if sub.layout == "canvas" else None
     return bool(m and m["late"])

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import Component, Course, Import, _Reader
+    from grader.policy.config import Component, Course, Import, _Reader
 
 WEIGHT_TOLERANCE = 1e-6
 COMPONENT_KEYS = ("weight", "assignments", "import", "drop_lowest", "components")
 
 
 def read_imports(r: _Reader, data: dict[str, Any], root: Path) -> dict[str, Import]:
-    from .config import Import
+    from grader.policy.config import Import
 
     out = {}
     for name, d in r.table(data.get("imports", {}), "imports").items():
@@ -79,7 +79,7 @@ def _children(r: _Reader, table: dict[str, Any], key: str,
 
 def _component(r: _Reader, d: dict[str, Any], key: str, name: str,
                course: Course) -> Component:
-    from .config import Component
+    from grader.policy.config import Component
 
     c = Component(name, r.number(d, key, "weight", low=0),
                   drop_lowest=int(r.number(d, key, "drop_lowest", 0)))

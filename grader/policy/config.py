@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import UsageError
-from . import COURSE_FILE
-from .toml import read, where
+from grader.errors import UsageError
+from grader.policy import COURSE_FILE
+from grader.policy.toml import read, where
 
 UNITS = ("day", "hour")
 AFTER = ("zero", "refuse")
@@ -251,7 +251,7 @@ def find(root: Path) -> Path | None:
 
 def load(path: Path) -> Course:
     """Read and check ``course.toml``."""
-    from .components import read_components, read_imports
+    from grader.policy.components import read_components, read_imports
 
     data, text = read(path)
     r = _Reader(path, text)
@@ -358,7 +358,7 @@ def known_students(course: Course) -> set[str] | None:
         return None
     if not course.roster.is_file():
         raise UsageError(f"{course.where('course.roster')}: {course.roster} does not exist")
-    from ..batch import read_roster
+    from grader.batch.roster import read_roster
 
     return {e.id for e in read_roster(course.roster)}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import Component, Course
-from .imports import Marks
+from grader.policy.config import Component, Course
+from grader.policy.imports import Marks
 
 COUNTED, DROPPED, MISSING, EXCUSED = "counted", "dropped", "missing", "excused"
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
-from .config import Import
+from grader.errors import UsageError
+from grader.policy.config import Import
 
 EXCUSED = ("ex", "excused")
 SKIP_IDS = ("points possible",)     # Canvas's second row

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .config import Course, Deadline
+from grader.policy.config import Course, Deadline
 
 DAY = 86400
 HOUR = 3600

@@ -9,10 +9,10 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from ..errors import UsageError
-from .grades import DROPPED, EXCUSED, MISSING, CourseGrade, Part, contribution
-from .standings import ClassGrades
-from .words import points
+from grader.errors import UsageError
+from grader.policy.grades import DROPPED, EXCUSED, MISSING, CourseGrade, Part, contribution
+from grader.policy.standings import ClassGrades
+from grader.policy.words import points
 
 CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
@@ -33,7 +33,7 @@ def table(cg: ClassGrades) -> list[str]:
 
 
 def _entry_line(e: object, depth: int) -> str:
-    from .grades import Entry
+    from grader.policy.grades import Entry
 
     assert isinstance(e, Entry)
     got = "-" if e.score is None else points(e.score)
@@ -82,7 +82,7 @@ def write_csv(cg: ClassGrades, path: Path, column: str = "Course grade") -> int:
 def _hist(values: list[float], title: str) -> str:
     from matplotlib.figure import Figure
 
-    from ..report import _png
+    from grader.reports.report import _png
 
     fig = Figure(figsize=(6, 2.6))
     ax = fig.add_subplot()
@@ -105,8 +105,8 @@ def _figure(values: list[float], title: str) -> str:
 def write_html(cg: ClassGrades, path: Path) -> None:
     """One self-contained page: final grades' and each component's distribution, the
     letters' counts, the table, and who is missing where."""
-    from ..exports import _page
-    from ..report import REPORT_STYLE
+    from grader.reports.exports import _page
+    from grader.reports.report import REPORT_STYLE
 
     if not path.parent.exists():
         raise UsageError(f"cannot write {path}: {path.parent} does not exist")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Course, find, load
+from grader.policy.config import Course, find, load
 
 
 def _time(course: Course, t: object) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
-from ..gradebook import Gradebook, RosterEntry
-from .config import Course
-from .grades import CourseGrade, Sources, course_grade
-from .imports import read_import
+from grader.errors import UsageError
+from grader.batch.gradebook import Gradebook, RosterEntry
+from grader.policy.config import Course
+from grader.policy.grades import CourseGrade, Sources, course_grade
+from grader.policy.imports import read_import
 
 
 @dataclass
@@ -35,8 +35,8 @@ def _homework(course: Course, books: list[Gradebook]) -> tuple[dict[str, dict[st
         float, float]]], dict[str, float], list[RosterEntry], list[str]]:
     """Finals per assignment from the gradebooks (recomputed), their maxima, the rosters
     they hold, and the changes the recomputation made."""
-    from ..exports import load
-    from .store import recompute
+    from grader.reports.exports import load
+    from grader.policy.store import recompute
 
     finals: dict[str, dict[str, tuple[float, float]]] = {}
     maxima: dict[str, float] = {}
@@ -58,7 +58,7 @@ def _homework(course: Course, books: list[Gradebook]) -> tuple[dict[str, dict[st
 def class_grades(course: Course, books: list[Gradebook], *, roster: Path | None = None,
                  overrides: dict[str, Path] | None = None) -> ClassGrades:
     """Every roster student's course grade, with the students each source lacks or adds."""
-    from ..batch import read_roster
+    from grader.batch.roster import read_roster
 
     finals, maxima, held, changes = _homework(course, books)
     marks = {n: read_import(imp, (overrides or {}).get(n)) for n, imp in course.imports.items()

@@ -11,12 +11,12 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from ..errors import UsageError
-from ..gradebook import Gradebook, now
-from .clock import Stamp
-from .config import Course
-from .lateness import Final, judge
-from .words import explain, points
+from grader.errors import UsageError
+from grader.batch.gradebook import Gradebook, now
+from grader.policy.clock import Stamp
+from grader.policy.config import Course
+from grader.policy.lateness import Final, judge
+from grader.policy.words import explain, points
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _check_students(book: Gradebook, course: Course) -> None:
 
 def compute(book: Gradebook, course: Course) -> dict[str, list[Final]]:
     """Every student's final on every assignment of ``course`` the gradebook holds."""
-    from ..exports import load
+    from grader.reports.exports import load
 
     _check_students(book, course)
     used: dict[str, int] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, ON_TIME, Final
+from grader.policy.lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, ON_TIME, Final
 
 
 def duration(seconds: float) -> str:

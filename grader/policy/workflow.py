@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import UsageError
-from ..gradebook import Gradebook
-from . import clock, store
-from .config import Course, find, load
-from .lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, Final
-from .words import duration, when
+from grader.errors import UsageError
+from grader.batch.gradebook import Gradebook
+from grader.policy import clock, store
+from grader.policy.config import Course, find, load
+from grader.policy.lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, Final
+from grader.policy.words import duration, when
 
 
 def course_at(root: Path | None) -> Course | None:
     """The course's rules where the course folder has a ``course.toml``."""
-    from ..spec import find_root
+    from grader.course.folder import find_root
 
     path = find(find_root(root))
     return load(path) if path is not None else None
@@ -133,7 +133,7 @@ def group_limit(root: Path | None, given: int | None) -> int:
 def refresh(book: Gradebook, assignment: str, root: Path | None = None) -> list[str]:
     """Before an export: finals recomputed from the current course.toml (of the course
     folder around, if any), so an edited policy is never exported stale."""
-    from ..spec import find_root
+    from grader.course.folder import find_root
 
     try:
         path = find(find_root(root))

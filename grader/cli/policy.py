@@ -1,6 +1,7 @@
 """``grade late`` and ``grade course``: the course's rules applied to the gradebook.
 
-Thin click layers over :mod:`grader.policy`; imported only when one of them runs.
+Thin click layers over :mod:`grader.policy`; imported only when one of them runs (see
+``LAZY_COMMANDS`` in :mod:`grader.cli.main`).
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import handles_errors
-from .errors import UsageError
+from grader.cli.batch import DEFAULT_DB
+from grader.cli.common import course_option, handles_errors
+from grader.errors import UsageError
 
 if TYPE_CHECKING:
-    from .policy.config import Course
+    from grader.policy.config import Course
 
-DEFAULT_DB = "gradebook.sqlite"
-COURSE = click.option("--course", type=click.Path(file_okay=False, path_type=Path),
-                      help="The course folder (default: found from the current folder).")
 
 EPILOG_LATE = """\b
 Examples:
@@ -38,7 +37,7 @@ Examples:
 
 
 def _course(course: Path | None) -> Course:
-    from .policy.workflow import course_at
+    from grader.policy.workflow import course_at
 
     c = course_at(course)
     if c is None:
@@ -65,7 +64,7 @@ def _aligned(rows: list[list[str]]) -> list[str]:
               help="With --submissions: a file's modification time where nothing else "
                    "gives one.")
 @click.option("--all", "show_all", is_flag=True, help="List every student, not the late only.")
-@COURSE
+@course_option
 @handles_errors
 def late(assignment: str, db: Path, times: Path | None, submissions: Path | None,
          mtime: bool, show_all: bool, course: Path | None) -> None:
@@ -75,8 +74,8 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
     extensions and the slip days (no grading again), says what changed, then lists who
     was late, by how much, slip days used and left, and the penalty.
     """
-    from .gradebook import Gradebook
-    from .policy.workflow import late_row, record, standing
+    from grader.batch.gradebook import Gradebook
+    from grader.policy.workflow import late_row, record, standing
 
     c = _course(course)
     with Gradebook(db, create=False) as book:
@@ -119,7 +118,7 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
               help="The class list (default: course.toml's, else the gradebooks').")
 @click.option("--import", "imports", multiple=True, metavar="NAME=FILE",
               help="Read import NAME from FILE instead of the file course.toml names.")
-@COURSE
+@course_option
 @handles_errors
 def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None,
                column: str, html_path: Path | None, roster: Path | None,
@@ -129,9 +128,9 @@ def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None
     Homework comes from the gradebooks' final scores (late policy applied), the rest from
     the CSV imports course.toml names.  Missing is 0 unless excused; drop-lowest applies.
     """
-    from .gradebook import Gradebook
-    from .policy.outputs import breakdown, table, write_csv, write_html
-    from .policy.standings import class_grades
+    from grader.batch.gradebook import Gradebook
+    from grader.policy.outputs import breakdown, table, write_csv, write_html
+    from grader.policy.standings import class_grades
 
     c = _course(course)
     overrides = {}
