@@ -574,3 +574,30 @@ def test_course_page_in_a_browser(graded_course, tmp_path):
     assert [int(w) > 100 for w in widths.group(1).split(",")] == [True] * 5
     assert "<title>Course grades</title>" in text     # the hostile id ran nothing
     assert "&lt;img src=x" in text and "src=\"x\"" not in text
+
+
+def test_slip_days_are_spent_over_the_term(klass, tmp_path):
+    """hw2 (its rows copied from hw1's, as if graded) sees the slip days hw1 used."""
+    db = tmp_path / "gb.sqlite"
+    shutil.copy(klass["db"], db)
+    con = sqlite3.connect(db)
+    for table in ("submissions", "results", "members", "roster"):
+        cols = [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+        rest = ", ".join(cols[1:])
+        con.execute(f"INSERT INTO {table} SELECT 'hw2', {rest} FROM {table} "
+                    "WHERE assignment = 'hw1'")
+    con.commit()
+    con.close()
+    times = tmp_path / "hw2.csv"
+    times.write_text("id,submitted_at\ncat,2026-11-17T03:00:00-05:00\n"
+                     "ana,2026-11-17T03:00:00-05:00\n", encoding="utf-8")
+    r = invoke("late", "hw2", "--db", str(db), "--course", str(klass["course"]),
+               "--times", str(times))
+    assert r.exit_code == 0, r.output
+    con = sqlite3.connect(db)
+    got = {s: json.loads(d) for s, d in con.execute(
+        "SELECT student, detail FROM finals WHERE assignment = 'hw2'")}
+    con.close()
+    assert (got["cat"]["slip_days"], got["cat"]["slip_left"], got["cat"]["final"]) == (1, 0, 90)
+    assert (got["ana"]["slip_days"], got["ana"]["slip_left"], got["ana"]["final"]) == (2, 1, 100)
+    assert finals(db)["cat"]["slip_days"] == 2            # hw1 as before
