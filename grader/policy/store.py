@@ -8,7 +8,7 @@ days spent on hw1 are gone for hw2.  Each recomputation says what changed.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from grader.errors import UsageError
@@ -121,7 +121,7 @@ def recompute(book: Gradebook, course: Course) -> list[Change]:
                 c.execute("DELETE FROM finals WHERE assignment = ?", (name,))
                 c.executemany("INSERT INTO finals VALUES (?, ?, ?, ?, ?, ?, ?)", [
                     (name, f.student, f.submission, f.final, f.status,
-                     json.dumps(asdict(f)), stamp) for f in rows])
+                     json.dumps(vars(f)), stamp) for f in rows])
 
     book._retry(go)
     return changes
