@@ -601,3 +601,20 @@ def test_slip_days_are_spent_over_the_term(klass, tmp_path):
     assert (got["cat"]["slip_days"], got["cat"]["slip_left"], got["cat"]["final"]) == (1, 0, 90)
     assert (got["ana"]["slip_days"], got["ana"]["slip_left"], got["ana"]["final"]) == (2, 1, 100)
     assert finals(db)["cat"]["slip_days"] == 2            # hw1 as before
+
+
+def test_json_outputs(graded_course):
+    k = graded_course
+    r = invoke("late", "hw1", "--db", str(k["db"]), "--course", str(k["course"]), "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    got = {f["student"]: f for f in data["finals"]}
+    assert got["ivy"]["final"] == 80 and got["ivy"]["short"] == 2 and data["changed"] == []
+    r = invoke("course", "--db", str(k["db"]), "--course", str(k["course"]), "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    ana = next(g for g in data["students"] if g["student"] == "ana")
+    assert ana["percent"] == pytest.approx(79.5) and ana["letter"] == "C+"
+    assert [p["name"] for p in ana["parts"]] == ["reading", "participation", "homework",
+                                                 "final_project"]
+    assert data["not_on_roster"] == {"import reading (reading.csv)": ["zed"]}

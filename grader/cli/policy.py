@@ -6,6 +6,7 @@ Thin click layers over :mod:`grader.policy`; imported only when one of them runs
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ from grader.errors import UsageError
 
 if TYPE_CHECKING:
     from grader.policy.config import Course
+    from grader.policy.standings import ClassGrades
+    from grader.policy.workflow import Standing
 
 
 EPILOG_LATE = """\b
@@ -64,10 +67,12 @@ def _aligned(rows: list[list[str]]) -> list[str]:
               help="With --submissions: a file's modification time where nothing else "
                    "gives one.")
 @click.option("--all", "show_all", is_flag=True, help="List every student, not the late only.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print every student's final and what changed as one JSON object.")
 @course_option
 @handles_errors
 def late(assignment: str, db: Path, times: Path | None, submissions: Path | None,
-         mtime: bool, show_all: bool, course: Path | None) -> None:
+         mtime: bool, show_all: bool, as_json: bool, course: Path | None) -> None:
     """Apply course.toml's late policy to ASSIGNMENT's grades and list the late work.
 
     Recomputes every final score from the raw scores, the submission times, the
@@ -75,7 +80,7 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
     was late, by how much, slip days used and left, and the penalty.
     """
     from grader.batch.gradebook import Gradebook
-    from grader.policy.workflow import late_row, record, standing
+    from grader.policy.workflow import record, standing
 
     c = _course(course)
     with Gradebook(db, create=False) as book:
@@ -84,9 +89,22 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
                              f"{assignment} SUBMISSIONS` first")
         if times is not None or submissions is not None:
             n = record(book, assignment, submissions, times, mtime=mtime)
-            click.echo(f"{assignment}: {n} submissions have a time")
+            if not as_json:
+                click.echo(f"{assignment}: {n} submissions have a time")
         st = standing(book, c, assignment)
-    click.echo(f"{assignment}: finals recomputed from {c.path.name}: "
+    if as_json:
+        click.echo(json.dumps({"assignment": assignment, "finals": [vars(f) for f in st.finals],
+                               "changed": [c.student for c in st.changes]}, indent=1))
+    else:
+        _print_late(st, c, show_all)
+
+
+def _print_late(st: Standing, c: Course, show_all: bool) -> None:
+    """``grade late``'s text: what changed, the table, who has no time."""
+    from grader.policy.lateness import NEEDS_TIME
+    from grader.policy.workflow import late_row
+
+    click.echo(f"{st.assignment}: finals recomputed from {c.path.name}: "
                f"{len(st.changes)} changed")
     for ch in st.changes:
         click.echo(f"  {ch.line()}")
@@ -101,7 +119,7 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
     if untimed and not show_all:
         click.echo(f"without a time ({len(untimed)}), counted on time: "
                    + ", ".join(f.student + (" (marked late by the LMS)" if f.status ==
-                                            "needs a time" else "") for f in untimed))
+                                            NEEDS_TIME else "") for f in untimed))
 
 
 @click.command("course", epilog=EPILOG_COURSE)
@@ -118,21 +136,49 @@ def late(assignment: str, db: Path, times: Path | None, submissions: Path | None
               help="The class list (default: course.toml's, else the gradebooks').")
 @click.option("--import", "imports", multiple=True, metavar="NAME=FILE",
               help="Read import NAME from FILE instead of the file course.toml names.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print every student's grade with its whole breakdown as JSON.")
 @course_option
 @handles_errors
 def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None,
                column: str, html_path: Path | None, roster: Path | None,
-               imports: tuple[str, ...], course: Path | None) -> None:
+               imports: tuple[str, ...], as_json: bool, course: Path | None) -> None:
     """The weighted course grade of every student, from course.toml's components.
 
     Homework comes from the gradebooks' final scores (late policy applied), the rest from
     the CSV imports course.toml names.  Missing is 0 unless excused; drop-lowest applies.
     """
+    from dataclasses import asdict
+
+    from grader.policy.outputs import breakdown, write_csv, write_html
+
+    cg = _class_grades(_course(course), dbs, roster, imports)
+    for line in cg.changes:
+        click.echo(f"recomputed: {line}", err=True)
+    if student is not None:
+        g = cg.of(student)
+        click.echo(json.dumps(asdict(g), indent=1) if as_json else "\n".join(breakdown(g)))
+        return
+    if as_json:
+        click.echo(json.dumps({"students": [asdict(g) for g in cg.grades],
+                               "not_on_roster": cg.not_on_roster, "no_entry": cg.no_entry},
+                              indent=1))
+    else:
+        _print_course(cg)
+    if csv_path is not None:
+        n = write_csv(cg, csv_path, column)
+        click.echo(f"wrote {csv_path}: {n} students", err=as_json)
+    if html_path is not None:
+        write_html(cg, html_path)
+        click.echo(f"wrote {html_path}", err=as_json)
+
+
+def _class_grades(c: Course, dbs: tuple[Path, ...], roster: Path | None,
+                  imports: tuple[str, ...]) -> ClassGrades:
+    """The class's grades from the gradebooks given (or ./gradebook.sqlite, if any)."""
     from grader.batch.gradebook import Gradebook
-    from grader.policy.outputs import breakdown, table, write_csv, write_html
     from grader.policy.standings import class_grades
 
-    c = _course(course)
     overrides = {}
     for spec in imports:
         name, sep, file = spec.partition("=")
@@ -144,27 +190,22 @@ def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None
     if not paths and Path(DEFAULT_DB).exists():
         paths = [Path(DEFAULT_DB)]
     elif not paths:
-        click.echo(f"no {DEFAULT_DB} here: every assignment counts as not graded (give --db)")
+        click.echo(f"no {DEFAULT_DB} here: every assignment counts as not graded (give --db)",
+                   err=True)
     books = [Gradebook(p, create=False) for p in paths]
     try:
-        cg = class_grades(c, books, roster=roster, overrides=overrides)
+        return class_grades(c, books, roster=roster, overrides=overrides)
     finally:
         for b in books:
             b.close()
-    for line in cg.changes:
-        click.echo(f"recomputed: {line}")
-    if student is not None:
-        for line in breakdown(cg.of(student)):
-            click.echo(line)
-        return
+
+
+def _print_course(cg: ClassGrades) -> None:
+    from grader.policy.outputs import table
+
     for line in table(cg):
         click.echo(line)
     for title, found in (("not on the roster", cg.not_on_roster),
                          ("on the roster with no entry", cg.no_entry)):
         for source, ids in found.items():
             click.echo(f"{title} in {source} ({len(ids)}): {', '.join(ids)}")
-    if csv_path is not None:
-        click.echo(f"wrote {csv_path}: {write_csv(cg, csv_path, column)} students")
-    if html_path is not None:
-        write_html(cg, html_path)
-        click.echo(f"wrote {html_path}")
