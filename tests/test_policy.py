@@ -618,3 +618,14 @@ def test_json_outputs(graded_course):
     assert [p["name"] for p in ana["parts"]] == ["reading", "participation", "homework",
                                                  "final_project"]
     assert data["not_on_roster"] == {"import reading (reading.csv)": ["zed"]}
+
+
+def test_a_bad_course_toml_stops_a_batch_before_grading(tmp_path):
+    course = course_copy(tmp_path / "course", edit=("weight = 35", "weight = 36"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text(REF, encoding="utf-8")
+    db = tmp_path / "gb.sqlite"
+    r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(course), "-q")
+    assert r.exit_code == 2 and "the weights add up to 101, not 100" in r.output
+    assert not db.exists()

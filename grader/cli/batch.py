@@ -178,9 +178,7 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="Feedback files as Markdown or HTML.")
 @click.option("--show-hidden", is_flag=True,
               help="Include hidden cases' details (after the deadline).")
-@click.option("--course", type=click.Path(file_okay=False, path_type=Path),
-              help="The course folder whose course.toml gives the finals (default: found "
-                   "from the current folder).")
+@course_option
 @handles_errors
 def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
            column: str | None, status: bool, gradescope: Path | None, feedback: Path | None,

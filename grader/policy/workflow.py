@@ -123,10 +123,11 @@ def after_batch(assignment: str, db: Path, folder: Path, times_csv: Path | None,
 
 
 def group_limit(root: Path | None, given: int | None) -> int:
-    """``--max-group`` where given, else course.toml's ``max_group``, else 3."""
+    """``--max-group`` where given, else course.toml's ``max_group``, else 3.  Reads (and so
+    checks) course.toml before any grading: a mistake in it costs no grading time."""
+    course = course_at(root)
     if given is not None:
         return given
-    course = course_at(root)
     return course.max_group if course is not None else 3
 
 
