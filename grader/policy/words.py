@@ -87,3 +87,16 @@ def for_student(f: Final) -> str:
     """The sentence a student's feedback carries ('' where no time was recorded: that is
     the TA's bookkeeping, listed by ``grade late``)."""
     return "" if f.status in (NO_TIME, NEEDS_TIME) else explain(f)
+
+
+def submission_score(raw: float, finals: list[Final]) -> tuple[float, list[str]]:
+    """One submission's final score and the lines that say why, for an LMS that keeps one
+    score per submission (Gradescope): where the members' finals differ, the raw score
+    stays and the lines name each member's."""
+    if not finals or not for_student(finals[0]):
+        return (finals[0].final if finals else raw), []
+    if len({f.final for f in finals}) == 1:
+        f = finals[0]
+        return f.final, [f"Final score {points(f.final)} (raw {points(raw)}): {explain(f)}."]
+    return raw, ["Final scores differ by member: " + "; ".join(
+        f"{f.student} {points(f.final)} ({explain(f)})" for f in finals)]

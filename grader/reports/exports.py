@@ -20,7 +20,7 @@ from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRo
 from grader.errors import UsageError
 from grader.reports.render import points
 from grader.policy.lateness import Final
-from grader.policy.words import for_student
+from grader.policy.words import for_student, submission_score
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
@@ -252,23 +252,9 @@ def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False,
                       "output": output, "visibility": "visible"})
     head = [sub.message] if sub.status == "error" else []
     head += [f"note: {n}" for n in sub.notes]
-    score, why = _late_score(sub, late or [])
+    score, why = submission_score(sub.score, late or [])
     return {"score": round(score, 6), "execution_time": math.ceil(sub.seconds),
             "output": "\n".join(why + head), "tests": tests}
-
-
-def _late_score(sub: SubmissionRow, late: list[Final]) -> tuple[float, list[str]]:
-    """The submission's final score (Gradescope keeps one per submission: where members'
-    finals differ, the raw score stays and the output names each member's)."""
-    from grader.policy.words import explain, points
-
-    if not late or not for_student(late[0]):
-        return (late[0].final if late else sub.score), []
-    if len({f.final for f in late}) == 1:
-        return late[0].final, [f"Final score {points(late[0].final)} (raw "
-                               f"{points(sub.score)}): {explain(late[0])}."]
-    return sub.score, ["Final scores differ by member: " + "; ".join(
-        f"{f.student} {points(f.final)} ({explain(f)})" for f in late)]
 
 
 def write_gradescope(data: ExportData, folder: Path, *, show_hidden: bool = False) -> int:
