@@ -37,7 +37,11 @@ CLASS = {
     "s08": (["hal", "ivy", "jon"], "2026-11-11 01:00:00.000000000 -05:00", "ref"),  # group
     "s09": (["kim"], "2026-11-09 04:00:00.000000000 -05:00", "slip"),      # raw < 100, late
 }
-ROSTER = ["ana", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou"]
+ROSTER = ["ana", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou",
+          "mia"]
+# a submission whose own folder holds its metadata, as Gradescope's autograder gets it
+OWN_METADATA = {"created_at": "2026-11-08T12:00:00.123456-05:00",
+                "users": [{"name": "Mia Student", "sid": "mia", "email": "mia@uni.example"}]}
 EXTRA = """
 [slip_days.students]
 dan = 0
@@ -83,6 +87,10 @@ def gradescope_export(dst: Path) -> Path:
             f"  - :name: {m.title()} Student\n    :sid: {m}\n    :email: {m}@uni.example\n"
             for m in members) + (f"  :created_at: {at}\n" if at else ""))
     (dst / "submission_metadata.yml").write_text("".join(meta), encoding="utf-8")
+    (dst / "s10").mkdir()
+    (dst / "s10" / "hw1.py").write_text(REF, encoding="utf-8")
+    (dst / "s10" / "submission_metadata.json").write_text(json.dumps(OWN_METADATA),
+                                                         encoding="utf-8")
     return dst
 
 
@@ -141,8 +149,10 @@ def test_every_final_score(klass):
     assert f["kim"]["final"] == pytest.approx(raw - 10, abs=1e-6)  # 4 h late: one day
     assert f["kim"]["raw"] == pytest.approx(raw, abs=1e-6)
     assert "lou" not in f                                  # no submission
+    assert (f["mia"]["status"], f["mia"]["submitted_at"]) == (
+        "on time", "2026-11-08T12:00:00.123456-05:00")
     assert f["cat"]["late_seconds"] == 27 * 3600
-    assert ("course.toml: 9 of 9 submissions have a time; 11 students: 8 late, 1 within the "
+    assert ("course.toml: 10 of 10 submissions have a time; 12 students: 8 late, 1 within the "
             "grace period, 0 without a time; 0 finals changed") in klass["output"]
 
 
