@@ -639,3 +639,16 @@ def test_a_bad_course_toml_stops_a_batch_before_grading(tmp_path):
     r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(course), "-q")
     assert r.exit_code == 2 and "the weights add up to 101, not 100" in r.output
     assert not db.exists()
+
+
+def test_commands_say_what_is_missing(klass, tmp_path):
+    r = invoke("late", "hw9", "--db", str(klass["db"]), "--course", str(klass["course"]))
+    assert r.exit_code == 2 and "no grades for hw9" in r.output
+    (tmp_path / "exercises").mkdir()
+    text = (ROOT / "course.toml").read_text(encoding="utf-8")
+    (tmp_path / "course.toml").write_text(text[:text.index("# The grade:")], encoding="utf-8")
+    r = invoke("course", "--course", str(tmp_path))
+    assert r.exit_code == 2 and "has no [grade.components]" in r.output
+    (tmp_path / "course.toml").unlink()
+    r = invoke("late", "hw1", "--db", str(klass["db"]), "--course", str(tmp_path))
+    assert r.exit_code == 2 and "this course has no course.toml" in r.output

@@ -60,6 +60,9 @@ def class_grades(course: Course, books: list[Gradebook], *, roster: Path | None 
     """Every roster student's course grade, with the students each source lacks or adds."""
     from grader.batch.roster import read_roster
 
+    if not course.components:
+        raise UsageError(f"{course.path} has no [grade.components]: declare the grade's "
+                         "parts and weights (see the README's \"The course\" section)")
     finals, maxima, held, changes = _homework(course, books)
     marks = {n: read_import(imp, (overrides or {}).get(n)) for n, imp in course.imports.items()
              if n in {leaf.source for c in course.components for leaf in c.leaves()}}
