@@ -630,7 +630,7 @@ def test_json_outputs(graded_course):
     assert data["not_on_roster"] == {"import reading (reading.csv)": ["zed"]}
 
 
-def test_a_bad_course_toml_stops_a_batch_before_grading(tmp_path):
+def test_bad_rules_or_times_stop_a_batch_before_grading(tmp_path):
     course = course_copy(tmp_path / "course", edit=("weight = 35", "weight = 36"))
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -638,6 +638,13 @@ def test_a_bad_course_toml_stops_a_batch_before_grading(tmp_path):
     db = tmp_path / "gb.sqlite"
     r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(course), "-q")
     assert r.exit_code == 2 and "the weights add up to 101, not 100" in r.output
+    assert not db.exists()
+    good = course_copy(tmp_path / "good")
+    times = tmp_path / "t.csv"
+    times.write_text("id,when\nana,2026-11-09T00:00:00Z\n", encoding="utf-8")
+    r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(good), "-q",
+               "--times", str(times))
+    assert r.exit_code == 2 and "must name an id column and a submitted_at column" in r.output
     assert not db.exists()
 
 

@@ -124,13 +124,13 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
     assignment version); an interrupted run resumes where it stopped.
     """
     from grader.batch.run import BatchRun
-    from grader.policy.workflow import after_batch, group_limit
+    from grader.policy.workflow import after_batch, before_batch
 
     if layout not in ("auto", "folder", "canvas", "gradescope"):
         raise UsageError(f"unknown layout {layout!r}: use auto, folder, canvas or gradescope")
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")
-    max_group = group_limit(course, max_group)
+    max_group = before_batch(course, max_group, times)
     if max_group < 1:
         raise UsageError("--max-group must be at least 1")
     bar, update = _progress_display(quiet)

@@ -122,10 +122,13 @@ def after_batch(assignment: str, db: Path, folder: Path, times_csv: Path | None,
             f"students: {st.counts()}; {changed} finals changed (see `grade late {assignment}`)"]
 
 
-def group_limit(root: Path | None, given: int | None) -> int:
-    """``--max-group`` where given, else course.toml's ``max_group``, else 3.  Reads (and so
-    checks) course.toml before any grading: a mistake in it costs no grading time."""
+def before_batch(root: Path | None, given: int | None, times_csv: Path | None) -> int:
+    """Read (and so check) course.toml and the ``--times`` CSV before any grading, so a
+    mistake in them costs no grading time; the group limit: ``--max-group`` where given,
+    else course.toml's ``max_group``, else 3."""
     course = course_at(root)
+    if times_csv is not None:
+        clock.read_times(times_csv)
     if given is not None:
         return given
     return course.max_group if course is not None else 3
