@@ -67,11 +67,10 @@ def _timestamp_file(folder: Path, sub: SubmissionRow) -> Path | None:
     return next((d / n for d in dirs for n in TIMESTAMP_FILES if (d / n).is_file()), None)
 
 
-def _canvas_late(sub: SubmissionRow) -> bool:
-    from grader.batch.discover import _CANVAS
-
-    m = _CANVAS.match(sub.file) if sub.layout == "canvas" else None
-    return bool(m and m["late"])
+def _lms_late(sub: SubmissionRow) -> bool:
+    """Whether the LMS marked the submission late (Canvas's ``LATE`` file-name marker, a
+    ``late`` note of the submission)."""
+    return any(n.kind == "late" for n in sub.notes)
 
 
 def from_folder(folder: Path, subs: list[SubmissionRow], *,
@@ -92,7 +91,7 @@ def from_folder(folder: Path, subs: list[SubmissionRow], *,
         if at is None and mtime and sub.path and Path(sub.path).is_file():
             at = datetime.fromtimestamp(Path(sub.path).stat().st_mtime, timezone.utc)
             source = "mtime"
-        out[sub.submission] = Stamp(at, source, at is None and _canvas_late(sub))
+        out[sub.submission] = Stamp(at, source, at is None and _lms_late(sub))
     return out
 
 
