@@ -370,6 +370,10 @@ def test_canvas_late_marker_needs_a_time(tmp_path):
     assert r.exit_code == 0, r.output
     assert finals(db)["4242"]["status"] == "late" and "1 changed" in r.output
     assert "hw1 4242: final 100 -> 100 (submitted 1 h late; 1 slip day used, 2 left" in r.output
+    r = invoke("batch", "hw1", str(subs), "--db", str(db), "--course", str(course),
+               "--workers", "1", "-q")                  # again, without --times
+    assert r.exit_code == 0 and "graded 0, unchanged 1" in r.output
+    assert finals(db)["4242"]["status"] == "late"        # the time given is kept
     times.write_text("id,submitted_at\n4242,2026-11-09 06:00\n", encoding="utf-8")
     r = invoke("late", "hw1", "--db", str(db), "--course", str(course), "--times", str(times))
     assert r.exit_code == 2

@@ -132,9 +132,6 @@ class Course:
                 e.assignment == assignment]
         return max(mine, key=lambda e: e.due) if mine else None
 
-    def local(self, t: datetime) -> datetime:
-        return t.astimezone(self.zone)
-
 
 class _Reader:
     """Typed access to the parsed file that fails with file, key and line."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.errors import UsageError
 from grader.batch.gradebook import Gradebook
+from grader.errors import UsageError
 from grader.policy import clock, store
 from grader.policy.config import Course, find, load
 from grader.policy.lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, Final
@@ -29,8 +29,11 @@ def record(book: Gradebook, assignment: str, folder: Path | None, times_csv: Pat
     how many submissions have a time."""
     subs = book.submissions(assignment)
     stamps: dict[str, clock.Stamp] = {}
-    if folder is not None:
-        stamps.update(clock.from_folder(Path(folder), subs, mtime=mtime))
+    kept = store.times(book, assignment)
+    if folder is not None:   # a folder without a time never erases one given before
+        stamps.update({k: s for k, s in clock.from_folder(Path(folder), subs,
+                                                          mtime=mtime).items()
+                       if s.at is not None or kept.get(k, s).at is None})
     if times_csv is not None:
         stamps.update(clock.from_csv(clock.read_times(times_csv), subs, Path(times_csv).name))
     store.record_times(book, assignment, stamps)
