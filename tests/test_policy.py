@@ -663,3 +663,20 @@ def test_commands_say_what_is_missing(klass, tmp_path):
     (tmp_path / "course.toml").unlink()
     r = invoke("late", "hw1", "--db", str(klass["db"]), "--course", str(tmp_path))
     assert r.exit_code == 2 and "this course has no course.toml" in r.output
+
+
+def test_finals_go_when_the_rules_do(klass, tmp_path):
+    """An assignment taken out of course.toml: its raw scores are final again."""
+    db = tmp_path / "gb.sqlite"
+    shutil.copy(klass["db"], db)
+    course = tmp_path / "course"
+    (course / "exercises").mkdir(parents=True)
+    (course / "course.toml").write_text(
+        '[course]\ntimezone = "America/New_York"\n\n[assignments.hw2]\n'
+        "due = 2026-11-16T00:00:00-05:00\n", encoding="utf-8")
+    out = tmp_path / "g.csv"
+    r = invoke("export", "hw1", "--db", str(db), "--csv", str(out), "--total-only",
+               "--course", str(course))
+    assert r.exit_code == 0, r.output
+    rows = {row[1]: row[-1] for row in csv.reader(out.open(encoding="utf-8"))}
+    assert rows["dan"] == "100" and rows["fay"] == "100" and finals(db) == {}

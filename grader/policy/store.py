@@ -106,7 +106,8 @@ def compute(book: Gradebook, course: Course) -> dict[str, list[Final]]:
 
 
 def recompute(book: Gradebook, course: Course) -> list[Change]:
-    """Compute every final again, store them, and say which changed."""
+    """Compute every final again, store them, and say which changed.  Finals of an
+    assignment course.toml no longer has are dropped: its raw scores are final again."""
     new = compute(book, course)
     changes = []
     for name, rows in new.items():
@@ -117,8 +118,8 @@ def recompute(book: Gradebook, course: Course) -> list[Change]:
 
     def go() -> None:
         with book.transaction() as c:
+            c.execute("DELETE FROM finals")
             for name, rows in new.items():
-                c.execute("DELETE FROM finals WHERE assignment = ?", (name,))
                 c.executemany("INSERT INTO finals VALUES (?, ?, ?, ?, ?, ?, ?)", [
                     (name, f.student, f.submission, f.final, f.status,
                      json.dumps(vars(f)), stamp) for f in rows])

@@ -149,8 +149,8 @@ def refresh(book: Gradebook, assignment: str, root: Path | None = None) -> list[
     if path is None:
         return []
     course = load(path)
+    changes = [c for c in store.recompute(book, course) if c.assignment == assignment]
     if assignment not in course.deadlines:
         return []
-    changes = [c for c in store.recompute(book, course) if c.assignment == assignment]
     return [f"{assignment}: finals recomputed from {path.name}: {len(changes)} changed"
             + (f" (see `grade late {assignment}`)" if changes else "")]
