@@ -680,3 +680,17 @@ def test_finals_go_when_the_rules_do(klass, tmp_path):
     assert r.exit_code == 0, r.output
     rows = {row[1]: row[-1] for row in csv.reader(out.open(encoding="utf-8"))}
     assert rows["dan"] == "100" and rows["fay"] == "100" and finals(db) == {}
+
+
+def test_times_in_a_named_zone_are_taken_as_meant(tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from grader.policy.config import load
+
+    text = (ROOT / "course.toml").read_text(encoding="utf-8").replace(
+        "due = 2026-11-09T00:00:00-05:00", 'due = "2026-11-09 06:00 Europe/Paris"')
+    (tmp_path / "course.toml").write_text(text, encoding="utf-8")
+    due = load(tmp_path / "course.toml").deadlines["hw1"].due
+    assert due == datetime(2026, 11, 9, tzinfo=ZoneInfo("America/New_York"))
+    assert due.tzname() == "EST"

@@ -224,9 +224,10 @@ def parse_time(s: str) -> datetime | str:
 
 def check_offset(t: datetime, zone: ZoneInfo, fail: Any) -> None:
     """A non-UTC offset must be the course zone's own at that time (-04:00 for a November
-    date in New York is a slip that moves the deadline by an hour)."""
+    date in New York is a slip that moves the deadline by an hour); a zone given by name
+    is taken as meant."""
     off = t.utcoffset()
-    if not off:
+    if not off or isinstance(t.tzinfo, ZoneInfo):
         return
     local = t.astimezone(zone)
     if local.utcoffset() != off:
