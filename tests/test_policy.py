@@ -297,7 +297,8 @@ def test_course_grades_by_hand(graded_course, tmp_path):
     assert re.search(r"on the roster with no entry in import project \(project.csv\) "
                      r"\(\d+\): .*lou", r.output)
     page = out_html.read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 5       # the grade and 4 components
+    assert page.count("data:image/png;base64,") == 8       # the grade, 4 components, 3 parts
+    assert "participation / lectures: mean" in page
     assert "zed" in page
 
 
@@ -585,7 +586,7 @@ def test_course_page_in_a_browser(graded_course, tmp_path):
     text = dom(page, tmp_path)
     widths = re.search(r'data-imgs="([^"]*)"', text)
     assert widths, text[-500:]
-    assert [int(w) > 100 for w in widths.group(1).split(",")] == [True] * 5
+    assert [int(w) > 100 for w in widths.group(1).split(",")] == [True] * 8
     assert "<title>Course grades</title>" in text     # the hostile id ran nothing
     assert "&lt;img src=x" in text and "src=\"x\"" not in text
 

@@ -116,9 +116,11 @@ def write_html(cg: ClassGrades, path: Path) -> None:
     body.append("<table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in letters) + "</tr><tr>"
                 + "".join(f"<td>{v}</td>" for v in letters.values()) + "</tr></table>")
     names = [p.name for p in cg.grades[0].parts] if cg.grades else []
-    for i, name in enumerate(names):
-        vals = [p.percent for g in cg.grades if (p := g.parts[i]).percent is not None]
-        body.append(_figure(vals, name))
+    every: dict[str, list[float]] = {}
+    for g in cg.grades:
+        for name, pct in _flat(g.parts):
+            every.setdefault(name, []).extend([pct] if pct is not None else [])
+    body += [_figure(vals, name) for name, vals in every.items()]
     rows = [f"<tr><td>{esc(g.student)}</td>" + "".join(
         f"<td class=\"num\">{_pct(p.percent)}</td>" for p in g.parts)
         + f"<td class=\"num\">{g.percent:.2f}</td><td>{esc(g.letter)}</td></tr>"
@@ -128,6 +130,16 @@ def write_html(cg: ClassGrades, path: Path) -> None:
                 + "".join(rows) + "</tbody></table>")
     body += _missing_html(cg)
     path.write_text(_page("Course grades", "\n".join(body), REPORT_STYLE), encoding="utf-8")
+
+
+def _flat(parts: list[Part], prefix: str = "") -> list[tuple[str, float | None]]:
+    """Every component, nested ones too (``participation / ed``), with its percent."""
+    out = []
+    for p in parts:
+        name = f"{prefix}{p.name}"
+        out.append((name, p.percent))
+        out += _flat(p.children, f"{name} / ")
+    return out
 
 
 def _missing_html(cg: ClassGrades) -> list[str]:
