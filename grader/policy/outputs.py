@@ -12,7 +12,7 @@ from pathlib import Path
 from grader.errors import UsageError
 from grader.policy.grades import DROPPED, EXCUSED, MISSING, CourseGrade, Part, contribution
 from grader.policy.standings import ClassGrades
-from grader.policy.words import points
+from grader.reports.render import points
 
 CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 

@@ -16,7 +16,8 @@ from grader.batch.gradebook import Gradebook, now
 from grader.policy.clock import Stamp
 from grader.policy.config import Course
 from grader.policy.lateness import Final, judge
-from grader.policy.words import explain, points
+from grader.policy.words import explain
+from grader.reports.render import points
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from grader.reports.render import points
 from grader.policy.lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, ON_TIME, Final
 
 
@@ -32,11 +33,6 @@ def when(iso: str, zone: str = "") -> str:
     if zone:
         t = t.astimezone(ZoneInfo(zone))
     return f"{t:%Y-%m-%d %H:%M} {t.tzname() or ''}".strip()
-
-
-def points(x: float) -> str:
-    x = round(float(x), 2)
-    return str(int(x)) if x.is_integer() else f"{x:.2f}".rstrip("0")
 
 
 def _days(n: int) -> str:

@@ -18,9 +18,9 @@ from typing import Any
 
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
 from grader.errors import UsageError
-from grader.reports.render import points
 from grader.policy.lateness import Final
 from grader.policy.words import for_student, submission_score
+from grader.reports.render import points
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
