@@ -129,10 +129,14 @@ def release(root: Path, name: str, out: Path | None = None, zip_path: Path | Non
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
     wheel = build_wheel(staging / "wheels")
+    from grader.policy.public import write_public
+
+    rules = write_public(root, name, staging)      # the deadline, for `grade ASSIGNMENT`
     (staging / "README.md").write_text(RELEASE_README.format(name=name, title=title,
                                                              wheel=wheel.name), encoding="utf-8")
     (staging / "RELEASE.json").write_text(json.dumps(
-        {"assignment": name, "files": sorted([*files, f"wheels/{wheel.name}", "README.md"])},
+        {"assignment": name,
+         "files": sorted([*files, f"wheels/{wheel.name}", "README.md", *rules])},
         indent=1) + "\n", encoding="utf-8")
     if out is not None:
         written.append(out)

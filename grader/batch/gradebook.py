@@ -10,7 +10,10 @@ Tables (one gradebook may hold many assignments):
 - ``members``: which students a submission counts for (a group's members), rebuilt by each
   run from what it found;
 - ``roster``: the class list (id, name, email and any Canvas columns) of an assignment;
-- ``runs``: one row per ``grade batch``, with how it ended.
+- ``runs``: one row per ``grade batch``, with how it ended;
+- ``times`` and ``finals`` (schema 2, added to older files when opened): when each
+  submission was made, and each student's lateness, slip days, penalty and final score,
+  kept apart from the raw score (:mod:`grader.policy.store` writes them).
 
 Safety: WAL journal, a busy timeout, and one short transaction per submission (its
 ``submissions`` row and all its ``results`` rows together), so a run killed at any instant
@@ -34,7 +37,7 @@ from typing import Any
 from grader.errors import UsageError
 from grader.result import Note
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 60_000
 
 # Outcomes worth another try on the next run (not a property of the submission).
@@ -110,6 +113,24 @@ CREATE TABLE IF NOT EXISTS roster (
     email      TEXT NOT NULL,
     extra      TEXT NOT NULL,           -- JSON: section, sis_user_id, sis_login_id
     PRIMARY KEY (assignment, id)
+);
+CREATE TABLE IF NOT EXISTS times (
+    assignment   TEXT NOT NULL,
+    submission   TEXT NOT NULL,
+    submitted_at TEXT,                  -- ISO with offset, NULL when unknown
+    source       TEXT NOT NULL,         -- gradescope | timestamp.txt | FILE.csv | mtime
+    flagged      INTEGER NOT NULL,      -- the LMS marked it late without a time
+    PRIMARY KEY (assignment, submission)
+);
+CREATE TABLE IF NOT EXISTS finals (
+    assignment TEXT NOT NULL,
+    student    TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    final      REAL NOT NULL,
+    status     TEXT NOT NULL,           -- on time | grace | late | after late-until | ...
+    detail     TEXT NOT NULL,           -- JSON of grader.policy.lateness.Final
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (assignment, student)
 );
 CREATE INDEX IF NOT EXISTS submissions_by_hash ON submissions (assignment, hash, version);
 """
@@ -217,16 +238,19 @@ class Gradebook:
         return None
 
     def _create(self) -> None:
+        self._schema("INSERT OR IGNORE INTO meta VALUES ('schema', ?)")
+        self._check()
+
+    def _schema(self, meta_sql: str) -> None:
+        """Create what is missing (tables, indexes), then write the schema version."""
         def go() -> None:
             with self.transaction():
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         self.conn.execute(stmt)
-                self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
-                                  (str(SCHEMA_VERSION),))
+                self.conn.execute(meta_sql, (str(SCHEMA_VERSION),))
 
         self._retry(go)
-        self._check()
 
     def _check(self) -> None:
         try:
@@ -238,6 +262,8 @@ class Gradebook:
         if int(row["value"]) > SCHEMA_VERSION:
             raise UsageError(f"{self.path} was made by a newer grader (schema {row['value']}): "
                              "upgrade the grader")
+        if int(row["value"]) < SCHEMA_VERSION:   # older: add the new tables, keep the rows
+            self._schema("UPDATE meta SET value = ? WHERE key = 'schema'")
 
     def close(self) -> None:
         self.conn.close()

@@ -98,8 +98,13 @@ def _lines(title: str, entries: list[str], limit: int = 30) -> None:
               help="The gradebook file.")
 @click.option("--workers", type=int, help="Grading processes (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Grade again what the gradebook already holds.")
-@click.option("--max-group", type=int, default=3, show_default=True,
-              help="The largest group allowed to submit together.")
+@click.option("--max-group", type=int, default=None,
+              help="The largest group allowed to submit together (default: course.toml's "
+                   "max_group, else 3).")
+@click.option("--times", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of id,submitted_at for the late policy (see `grade late`).")
+@click.option("--mtime", is_flag=True,
+              help="Late policy: a file's modification time where nothing gives a time.")
 @click.option("--timeout", type=float, default=600.0, show_default=True,
               help="Seconds one submission may take in all before it is stopped.")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
@@ -108,8 +113,9 @@ def _lines(title: str, entries: list[str], limit: int = 30) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handles_errors
 def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, db: Path,
-          workers: int | None, force: bool, max_group: int, timeout: float, time_scale: float,
-          course: Path | None, quiet: bool) -> None:
+          workers: int | None, force: bool, max_group: int | None, times: Path | None,
+          mtime: bool, timeout: float, time_scale: float, course: Path | None,
+          quiet: bool) -> None:
     """Grade every submission in SUBMISSIONS for ASSIGNMENT into a gradebook.
 
     SUBMISSIONS is a folder with one file or sub-folder per student (named by the student
@@ -118,11 +124,13 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
     assignment version); an interrupted run resumes where it stopped.
     """
     from grader.batch.run import BatchRun
+    from grader.policy.workflow import after_batch, before_batch
 
     if layout not in ("auto", "folder", "canvas", "gradescope"):
         raise UsageError(f"unknown layout {layout!r}: use auto, folder, canvas or gradescope")
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")
+    max_group = before_batch(course, max_group, times)
     if max_group < 1:
         raise UsageError("--max-group must be at least 1")
     bar, update = _progress_display(quiet)
@@ -144,6 +152,8 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
     _lines("no submission", s.no_submission)
     _lines("not on the roster", s.unmatched)
     _lines("ignored (not a submission)", s.ignored)
+    for line in after_batch(s.assignment, s.db, submissions, times, course, mtime=mtime):
+        click.echo(line)
     rate = s.graded / s.seconds if s.seconds > 0 else 0.0
     click.echo(f"took {s.seconds:.1f} s ({rate:.1f} submissions/s graded); next: "
                f"grade export {s.assignment} --csv grades.csv"
@@ -168,10 +178,11 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="Feedback files as Markdown or HTML.")
 @click.option("--show-hidden", is_flag=True,
               help="Include hidden cases' details (after the deadline).")
+@course_option
 @handles_errors
 def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
            column: str | None, status: bool, gradescope: Path | None, feedback: Path | None,
-           fmt: str, show_hidden: bool) -> None:
+           fmt: str, show_hidden: bool, course: Path | None) -> None:
     """Export ASSIGNMENT's grades from the gradebook: LMS CSV, Gradescope, feedback."""
     from grader.batch.gradebook import Gradebook
     from grader.reports import exports
@@ -182,6 +193,10 @@ def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
     if fmt not in ("md", "html"):
         raise UsageError(f"unknown format {fmt!r}: use md or html")
     with Gradebook(db, create=False) as book:
+        from grader.policy.workflow import refresh
+
+        for line in refresh(book, assignment, course):
+            click.echo(line)
         data = exports.load(book, assignment)
         if csv_path:
             n = exports.write_csv(data, csv_path, items=not total_only, column=column,

@@ -33,6 +33,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "grader.cli.batch:report",
     "doctor": "grader.cli.doctor:doctor",
     "gradescope": "grader.cli.gradescope:gradescope",
+    "late": "grader.cli.policy:late",
+    "course": "grader.cli.policy:course_cmd",
 }
 
 
@@ -126,6 +128,10 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
         from grader.reports.render import render
 
         render(result, details=not brief)
+        from grader.policy.workflow import deadline_note
+
+        if note := deadline_note(course, assignment):
+            click.echo(note)
     if summary is not None:  # after the output: a summary that cannot be written loses nothing
         from grader.reports.markdown import render_markdown, write_summary
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
 from grader.errors import UsageError
+from grader.policy.lateness import Final
+from grader.policy.words import for_student, submission_score
 from grader.reports.render import points
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -41,9 +43,13 @@ class StudentGrade:
     status: str                         # graded | error | no submission
     submission: SubmissionRow | None
     keys: list[str] = field(default_factory=list)
+    late: Final | None = None           # the course's rules applied (None: no course.toml)
 
     @property
     def score(self) -> float:
+        """The final score: the raw score after the late policy, where there is one."""
+        if self.late is not None:
+            return self.late.final
         return self.submission.score if self.submission is not None else 0.0
 
     def item(self, item_id: str) -> ItemRow | None:
@@ -85,7 +91,19 @@ def load(book: Gradebook, assignment: str) -> ExportData:
         sub = max(graded, key=lambda s: s.score) if graded else (mine[0] if mine else None)
         status = sub.status if sub is not None else "no submission"
         students.append(StudentGrade(entry, entry.id in roster_ids, status, sub, keys))
+    _finals(book, assignment, students)
     return ExportData(assignment, list(items.values()), subs, students)
+
+
+def _finals(book: Gradebook, assignment: str, students: list[StudentGrade]) -> None:
+    """Attach each student's stored final (``grade late`` and ``grade batch`` write them)."""
+    from grader.policy.store import finals
+
+    stored = finals(book, assignment)
+    for st in students:
+        f = stored.get(st.entry.id)
+        if f is not None and st.submission is not None and f.submission == st.submission.submission:
+            st.late = f
 
 
 def _safe(name: str) -> str:
@@ -212,7 +230,8 @@ def fix_text(fx: Fix, details: bool = True, width: int = 3000) -> str:
 # =========================================================================== Gradescope
 
 
-def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False) -> dict[str, Any]:
+def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False,
+                       late: list[Final] | None = None) -> dict[str, Any]:
     """One submission in Gradescope's autograder ``results.json`` format: top-level
     ``score``, ``execution_time`` (seconds), ``output``, and ``tests`` with ``name``,
     ``score``, ``max_score``, ``status``, ``output``, ``visibility``."""
@@ -233,8 +252,9 @@ def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False) -> dict
                       "output": output, "visibility": "visible"})
     head = [sub.message] if sub.status == "error" else []
     head += [f"note: {n}" for n in sub.notes]
-    return {"score": round(sub.score, 6), "execution_time": math.ceil(sub.seconds),
-            "output": "\n".join(head), "tests": tests}
+    score, why = submission_score(sub.score, late or [])
+    return {"score": round(score, 6), "execution_time": math.ceil(sub.seconds),
+            "output": "\n".join(why + head), "tests": tests}
 
 
 def write_gradescope(data: ExportData, folder: Path, *, show_hidden: bool = False) -> int:
@@ -243,8 +263,11 @@ def write_gradescope(data: ExportData, folder: Path, *, show_hidden: bool = Fals
     for sub in data.submissions:
         d = folder / _safe(sub.submission)
         d.mkdir(exist_ok=True)
+        late = [st.late for st in data.students if st.late is not None
+                and st.late.submission == sub.submission]
         (d / "results.json").write_text(
-            json.dumps(gradescope_results(sub, show_hidden=show_hidden), indent=2) + "\n",
+            json.dumps(gradescope_results(sub, show_hidden=show_hidden, late=late),
+                       indent=2) + "\n",
             encoding="utf-8")
     return len(data.submissions)
 
@@ -262,7 +285,9 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
                 (f"No submission of {data.assignment} was found for you. If you did "
                  "submit, tell your TA."), ""]
         return "\n".join(out)
-    out += [f"**Score: {points(sub.score)} / {points(sub.max_score)}**", ""]
+    out += [f"**Score: {points(st.score)} / {points(sub.max_score)}**", ""]
+    if st.late is not None and (why := for_student(st.late)):
+        out += [f"Raw score {points(sub.score)}; {why}.", ""]
     others = [m for m in sub.members if m != e.id]
     out.append(f"Graded: `{sub.file or sub.submission}`"
                + (f" (a group submission with {', '.join(others)})" if others else "")
