@@ -76,7 +76,7 @@ def loose_requirements(dist: str = DIST) -> list[str]:
 
 
 def course_files(root: Path, name: str) -> dict[str, Path]:
-    """Path in the zip -> file: the assignment's exercises, solutions/, data/, course.toml."""
+    """Path in the zip -> file: the assignment's exercises, solutions/ and data/."""
     p = paths(root, name)
     out: dict[str, Path] = {}
     for key in ("stub", "notebook", "cases"):
@@ -91,9 +91,16 @@ def course_files(root: Path, name: str) -> dict[str, Path]:
         for f in sorted(base.rglob("*")) if base.is_dir() else []:
             if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
                 out[f"{folder}/{f.relative_to(base).as_posix()}"] = f
-    if (root / "course.toml").is_file():
-        out["course.toml"] = root / "course.toml"
     return out
+
+
+def _public_rules(root: Path, name: str) -> dict[str, bytes]:
+    """The course's public rules for ``name`` (dates, late policy), as a release ships them:
+    never the roster, anyone's extension or allowance, nor the imports."""
+    from grader.policy.public import write_public
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return {n: (Path(tmp) / n).read_bytes() for n in write_public(root, name, Path(tmp))}
 
 
 def _script(name: str, python: str) -> bytes:
@@ -135,6 +142,7 @@ def build(root: Path, name: str, out: Path, options: Options | None = None, *,
     if not re.fullmatch(r"3\.\d+", python) or int(python.split(".")[1]) < 10:
         raise UsageError(f"--python {python!r}: give a version of 3.10 or newer, such as 3.12")
     members = {rel: src.read_bytes() for rel, src in course_files(root, name).items()}
+    members.update(_public_rules(root, name))
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(Path(tmp))
         members[f"wheels/{wheel.name}"] = wheel.read_bytes()
