@@ -1,4 +1,5 @@
-"""Exports of a gradebook: a Canvas gradebook CSV, Gradescope results, per-student feedback.
+"""Exports of a gradebook: Gradescope results, per-student feedback (the Canvas CSV is
+:mod:`grader.reports.canvas`).
 
 Everything here reads the gradebook only (no course folder, no grading).  Hidden cases
 stay hidden unless ``show_hidden`` (after the deadline): without it feedback says how many
@@ -7,7 +8,6 @@ hidden cases failed, never which or how.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import math
@@ -20,8 +20,6 @@ from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRo
 from grader.errors import UsageError
 from grader.reports.render import points
 
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
 MAX_MESSAGES = 5
 
 
@@ -94,45 +92,7 @@ def _safe(name: str) -> str:
     return s[:120]
 
 
-# =========================================================================== CSV
-
-
-def write_csv(data: ExportData, path: Path, *, items: bool = True,
-              column: str | None = None, status: bool = False) -> int:
-    """A Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section, then
-    a column per item (``hw1: sigmoid``) unless ``items`` is False, then the total
-    (``column``, default the assignment's name).  The second row gives the points possible,
-    as in Canvas's own export.  Students with no submission get 0.  With ``status``, two more
-    columns, Status (graded, error, no submission) and Message, for the TA's own use
-    (Canvas would take them for assignments)."""
-    total = column or data.assignment
-    header = list(CANVAS_COLUMNS)
-    if items:
-        header += [f"{data.assignment}: {i.id}" for i in data.items]
-    header.append(total)
-    if status:
-        header += ["Status", "Message"]
-    if len(set(header)) != len(header):
-        raise UsageError(f"--column {total!r} repeats another column's name")
-    rows = [header, [POINTS_POSSIBLE, "", "", "", ""]
-            + ([points(i.max_score) for i in data.items] if items else [])
-            + [points(data.max_score)] + (["", ""] if status else [])]
-    for st in data.students:
-        e = st.entry
-        row = [e.name, e.id, e.extra.get("sis_user_id", ""), e.extra.get("sis_login_id", ""),
-               e.extra.get("section", "")]
-        if items:
-            for i in data.items:
-                it = st.item(i.id)
-                row.append(points(it.score if it is not None else 0.0))
-        row.append(points(st.score))
-        if status:
-            row += [st.status, st.submission.message if st.submission is not None else ""]
-        rows.append(row)
-    _parent(path)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
-    return len(data.students)
+# =========================================================================== files
 
 
 def _parent(path: Path) -> None:
