@@ -19,6 +19,7 @@ from typing import Any
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
 from grader.errors import UsageError
 from grader.reports.render import points
+from grader.reports.student import student_action, student_message
 
 MAX_MESSAGES = 5
 
@@ -120,6 +121,7 @@ class Fix:
     more: int                           # further failing messages not shown
     hidden_failed: int                  # hidden cases failed but not described
     hidden_total: int
+    hidden_by_status: dict[str, int] = field(default_factory=dict)   # of those not described
 
 
 def fixes(sub: SubmissionRow, *, show_hidden: bool = False) -> list[Fix]:
@@ -141,17 +143,30 @@ def fixes(sub: SubmissionRow, *, show_hidden: bool = False) -> list[Fix]:
             shown.append((msg, str(c.get("details", "")) if c in public else ""))
         if not it.cases and it.feedback:
             shown.append((it.feedback, ""))
-        hidden_left = 0 if show_hidden else sum(str(c.get("message")) not in seen
-                                                for c in hidden)
+        left = [] if show_hidden else [c for c in hidden if str(c.get("message")) not in seen]
+        by_status: dict[str, int] = {}
+        for c in left:
+            st = "not run" if c.get("check") == "not run" else str(c.get("status") or "failed")
+            by_status[st] = by_status.get(st, 0) + 1
         out.append(Fix(it, shown[:MAX_MESSAGES], max(0, len(shown) - MAX_MESSAGES),
-                       hidden_left,
-                       sum(c.get("visibility") != "public" for c in it.cases)))
+                       len(left), sum(c.get("visibility") != "public" for c in it.cases),
+                       by_status))
     return out
 
 
+# What became of hidden cases, by their status: a time-out is not a wrong answer, and the
+# cases after a time-out (or after the process ended twice) never ran at all.
+_HIDDEN_OUTCOME = {"failed": "failed", "timeout": "did not finish in time",
+                   "error": "raised an error or ended the process",
+                   "not run": "not run (after a time-out or a crash on an earlier case)",
+                   "missing": "found the function not implemented"}
+
+
 def _hidden_line(fx: Fix) -> str:
-    n = fx.hidden_failed
-    return (f"{n} of {fx.hidden_total} hidden case{'s' * (fx.hidden_total != 1)} failed; "
+    by_status = fx.hidden_by_status or {"failed": fx.hidden_failed}
+    parts = [f"{n} {_HIDDEN_OUTCOME.get(st, st)}" for st, n in by_status.items()]
+    total = fx.hidden_total
+    return (f"of {total} hidden case{'s' * (total != 1)}: {', '.join(parts)}; "
             "their details are released after the deadline")
 
 
@@ -181,7 +196,7 @@ def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False) -> dict
     for n, it in enumerate(sub.items, start=1):
         fx = by_item.get(it.item)
         if sub.status == "error":
-            output = sub.message
+            output = student_message(sub)
         elif fx is None:
             output = "All cases pass."
         else:
@@ -191,7 +206,7 @@ def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False) -> dict
                       "score": round(it.score, 6), "max_score": round(it.max_score, 6),
                       "status": "passed" if it.status == "passed" else "failed",
                       "output": output, "visibility": "visible"})
-    head = [sub.message] if sub.status == "error" else []
+    head = [student_message(sub)] if sub.status == "error" else []
     head += [f"note: {n}" for n in sub.notes]
     return {"score": round(sub.score, 6), "execution_time": math.ceil(sub.seconds),
             "output": "\n".join(head), "tests": tests}
@@ -224,13 +239,14 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
         return "\n".join(out)
     out += [f"**Score: {points(sub.score)} / {points(sub.max_score)}**", ""]
     others = [m for m in sub.members if m != e.id]
-    out.append(f"Graded: `{sub.file or sub.submission}`"
+    out.append(("Graded: " if sub.status == "graded" else "Received: ")
+               + f"`{sub.file or sub.submission}`"
                + (f" (a group submission with {', '.join(others)})" if others else "")
                + f", assignment version {sub.version}.")
     out.append("")
     if sub.status == "error":
-        out += ["## Your submission could not be graded", "", sub.message, "",
-                "Fix this and submit again: nothing of it ran, so every item scores 0.", ""]
+        out += ["## Your submission could not be graded", "", student_message(sub), "",
+                student_action(sub), ""]
     out += ["| item | points | status |", "|---|---:|---|"]
     for it in sub.items:
         out.append(f"| {it.item} | {points(it.score)}/{points(it.max_score)} | "
