@@ -112,3 +112,9 @@ def match_roster(found: list[Found], roster: list[RosterEntry]) -> list[str]:
             m.name = m.name or hit.name
             m.email = m.email or hit.email
     return unmatched
+
+
+def is_test_student(entry: RosterEntry) -> bool:
+    """Canvas's "Student, Test" (the student view's user): in every Canvas export, never a
+    real student, so neither missing nor graded."""
+    return entry.name.strip().casefold() in ("student, test", "test student")

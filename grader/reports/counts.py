@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from grader.batch.gradebook import RosterEntry
+from grader.batch.roster import is_test_student
 from grader.reports.exports import ExportData, StudentGrade
 
 
@@ -28,12 +28,6 @@ class ClassCounts:
     mean_all: float | None = None    # every submission, those not graded as 0
     mean_graded: float | None = None
     median_all: float | None = None
-
-
-def is_test_student(entry: RosterEntry) -> bool:
-    """Canvas's "Student, Test" (the student view's user): in every Canvas export, never a
-    real student, so neither missing nor graded."""
-    return entry.name.strip().casefold() in ("student, test", "test student")
 
 
 def counts(data: ExportData) -> ClassCounts:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
+from grader.batch.roster import is_test_student
 from grader.errors import UsageError
 from grader.reports.render import points
 from grader.reports.student import student_action, student_message
@@ -366,7 +367,11 @@ def write_feedback(data: ExportData, folder: Path, *, fmt: str = "md",
     """``folder/STUDENT.md`` (or ``.html``) for every student, with or without a submission."""
     _outdir(folder)
     used: set[str] = set()
+    written = 0
     for st in data.students:
+        if is_test_student(st.entry):   # Canvas's student view: no one reads it
+            continue
+        written += 1
         name = _safe(st.entry.id)
         while name in used:
             name += "_"
@@ -376,4 +381,4 @@ def write_feedback(data: ExportData, folder: Path, *, fmt: str = "md",
         else:
             text = feedback_markdown(data, st, show_hidden=show_hidden)
         (folder / f"{name}.{fmt}").write_text(text, encoding="utf-8")
-    return len(data.students)
+    return written
