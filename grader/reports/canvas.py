@@ -3,9 +3,10 @@
 Canvas matches an imported row to a student by the ``ID`` column (its own user id), else
 ``SIS User ID``, else ``SIS Login ID``; the ``Student`` name is shown but never matched.
 So each column is filled only with what it really is: ``ID`` from a Canvas gradebook
-export used as the roster or from a Canvas download's file names, the SIS columns from a
-roster that has them, and ``SIS Login ID`` from the roster's email (or its id, with
-``login="id"``) where the roster has no login column: many schools log in by email.
+export used as the roster or from a Canvas download's file names; the SIS columns from a
+roster that has them (``SIS User ID`` also from a Gradescope export's SID); and
+``SIS Login ID`` from the roster's email (or its id, with ``login="id"``) where the
+roster has no login column: many schools log in by email.
 Every column Canvas does not know becomes a new assignment on import, so by default the
 total goes into one named column; per-item columns are on request.  Students not on the
 roster and Canvas's own test student get no row (Canvas would match no one, or a test
@@ -63,12 +64,15 @@ def identity(st: StudentGrade, login: str = "auto") -> list[str]:
     sub = st.submission
     if not canvas_id and sub is not None and sub.layout == "canvas" and sub.submission.isdigit():
         canvas_id = sub.submission   # a Canvas download is keyed by the Canvas user id
+    sis_user = e.extra.get("sis_user_id", "")
+    if not sis_user and not st.on_roster and sub is not None and sub.layout == "gradescope" \
+            and "@" not in e.id:
+        sis_user = e.id   # Gradescope's SID: the school's student id
     sis_login = e.extra.get("sis_login_id", "")
     if not sis_login and not canvas_id:
         sis_login = e.id if login == "id" else (e.email or (e.id if login == "auto"
                                                             and "@" in e.id else ""))
-    return [e.name or e.id, canvas_id, e.extra.get("sis_user_id", ""), sis_login,
-            e.extra.get("section", "")]
+    return [e.name or e.id, canvas_id, sis_user, sis_login, e.extra.get("section", "")]
 
 
 def write_canvas_csv(data: ExportData, path: Path, *, items: bool = False,
