@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,7 +25,10 @@ CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "goog
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd,
+    """The real command, run with this checkout's grader wherever ``cwd`` is."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -240,3 +244,62 @@ def test_report_in_chromium_legend_clear_counts_equal(day, tmp_path):
     assert len(got["widths"]) == 2 * 17
     for value, width in got["widths"]:
         assert abs(value - width) < 1.0, (value, width)
+
+
+# =========================================================================== course staff
+
+
+def _course_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "course"
+    for d in ("exercises", "solutions", "data"):
+        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def test_init_ci_outside_a_course_is_an_error(tmp_path):
+    p = cli("init-ci", cwd=tmp_path)
+    assert p.returncode == 2 and "not a course folder" in p.stderr, p.stderr
+    assert p.stderr.count("\n") == 1 and not (tmp_path / ".github").exists()
+
+
+def test_init_ci_ships_the_grader_instead_of_the_package_index(tmp_path):
+    import yaml
+
+    course = _course_copy(tmp_path)
+    p = cli("init-ci", cwd=course)
+    assert p.returncode == 0, p.stderr
+    wheels = list((course / ".github" / "grader").glob("course_grader-*-py3-none-any.whl"))
+    assert len(wheels) == 1 and f"wrote {wheels[0]}" in p.stdout
+    flow = (course / ".github" / "workflows" / "grade-verify.yml").read_text(encoding="utf-8")
+    steps = yaml.safe_load(flow)["jobs"]["verify"]["steps"]
+    install = next(s["run"] for s in steps if "pip install" in s.get("run", ""))
+    assert ".github/grader/course_grader-*.whl" in install
+    assert not re.search(r"pip install \S*course-grader", install)   # not published there
+    assert cli("init-ci", "--force", cwd=course).returncode == 0
+    assert len(list((course / ".github" / "grader").glob("*.whl"))) == 1
+
+
+def test_release_ships_the_sheet_and_verify_there_speaks_to_staff(tmp_path):
+    out = tmp_path / "rel"
+    p = cli("release", "hw1", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    sheet = (out / "exercises" / "hw1.md").read_text(encoding="utf-8")
+    assert "../shared" not in sheet and "| `perceptron(X, y, n_epochs)` |" in sheet
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "(exercises/hw1.md)" in readme and "python3 -m venv .venv" in readme
+    assert "../shared" not in (ROOT / "README.md").read_text(encoding="utf-8")
+    p = cli("verify", cwd=out)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "a release of the course (no solutions/)" in p.stderr
+    assert "course repository" in p.stderr and "holds your homework" not in p.stderr
+
+
+def test_grade_assignment_help_and_title_line(tmp_path):
+    p = cli("hw1", "--help")
+    assert p.returncode == 0 and p.stdout.startswith("Usage: grade hw1 [OPTIONS]\n"), p.stdout
+    p = cli("hw1", "--no-such-option")
+    assert p.returncode == 2 and "grade hw1 --help" in p.stderr and "grade run" not in p.stderr
+    p = cli("hw1", "--submission", str(ROOT / "exercises" / "hw1.py"), "--item", "sigmoid",
+            "--brief")
+    assert p.stdout.splitlines()[0] == "hw1: hw1.py"
+    assert not [ln for ln in p.stdout.splitlines() if ln != ln.rstrip()]
