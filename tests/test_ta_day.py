@@ -303,3 +303,63 @@ def test_grade_assignment_help_and_title_line(tmp_path):
             "--brief")
     assert p.stdout.splitlines()[0] == "hw1: hw1.py"
     assert not [ln for ln in p.stdout.splitlines() if ln != ln.rstrip()]
+
+
+# =========================================================================== the runs
+
+
+def _slow_class(folder: Path, n: int) -> None:
+    stub = (ROOT / "exercises" / "hw1.py").read_text(encoding="utf-8")
+    folder.mkdir(parents=True)
+    for i in range(n):
+        (folder / f"s{i}.py").write_text(f"# s{i}\nimport time\ntime.sleep(0.3)\n{stub}",
+                                         encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses a pseudo-terminal")
+def test_progress_bar_shows_no_rate_before_it_means_something(tmp_path):
+    import pty
+
+    _slow_class(tmp_path / "subs", 4)
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "TERM": "xterm"}
+    p = subprocess.Popen([sys.executable, "-m", "grader.cli", "batch", "hw1",
+                          str(tmp_path / "subs"), "--db", str(tmp_path / "g.sqlite"),
+                          "--workers", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                         stderr=secondary, text=False)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    p.wait(120)
+    os.close(primary)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
+    frames = [f for f in re.split(r"[\r\n]+", screen) if "grading" in f]
+    assert p.returncode == 0 and frames, screen[-2000:]
+    assert "0/4" in frames[0] and "– /s" in frames[0] and "ETA –" in frames[0], frames[0]
+    rates = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)/s", screen)]
+    assert all(r < 50 for r in rates), rates   # 4 submissions of 0.3 s on one worker
+
+
+def test_rate_meter_waits_for_two_graded_and_two_seconds():
+    from grader.cli.progress import RateMeter
+
+    now = [0.0]
+    meter = RateMeter(clock=lambda: now[0])
+    for _ in range(30):               # unchanged ones go by at once: no rate from them
+        meter.tick("unchanged")
+    now[0] = 1e-6
+    meter.tick("graded")
+    assert meter.text(31, 40) == ("– /s", "ETA –")
+    now[0] = 1.0
+    meter.tick("graded")
+    assert meter.text(32, 40) == ("– /s", "ETA –")   # under two seconds
+    now[0] = 4.0
+    rate, eta = meter.text(32, 40)
+    assert rate == "0.5/s" and eta == "ETA 0:16"
