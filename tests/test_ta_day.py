@@ -250,23 +250,18 @@ def test_report_in_chromium_legend_clear_counts_equal(day, tmp_path):
 # =========================================================================== course staff
 
 
-def _course_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "course"
-    for d in ("exercises", "solutions", "data"):
-        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__"))
-    return dst
-
-
 def test_init_ci_outside_a_course_is_an_error(tmp_path):
     p = cli("init-ci", cwd=tmp_path)
     assert p.returncode == 2 and "not a course folder" in p.stderr, p.stderr
     assert p.stderr.count("\n") == 1 and not (tmp_path / ".github").exists()
 
 
-def test_init_ci_ships_the_grader_instead_of_the_package_index(tmp_path):
+def test_init_ci_ships_the_grader_instead_of_the_package_index(student_course):
     import yaml
 
-    course = _course_copy(tmp_path)
+    course = student_course   # + solutions/: a course repository that is not the grader
+    shutil.copytree(ROOT / "solutions", course / "solutions",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     p = cli("init-ci", cwd=course)
     assert p.returncode == 0, p.stderr
     wheels = list((course / ".github" / "grader").glob("course_grader-*-py3-none-any.whl"))
