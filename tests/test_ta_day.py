@@ -121,6 +121,7 @@ def test_canvas_csv_matches_on_login_total_only(day):
     assert not any("Test" in r["Student"] for r in rows)
     assert by["zoe"]["hw1"] == "0" and by["mo"]["hw1"] == by["lee"]["hw1"] == "100"
     assert "Canvas matches the rows on SIS Login ID (28 rows)" in day["export"]
+    assert "SIS Login ID is the roster's email" in day["export"]
     assert "left out 1 not on the roster: yas" in day["export"]
 
 
@@ -136,7 +137,7 @@ def test_canvas_csv_items_on_request(day):
 def test_canvas_download_and_canvas_roster(day, tmp_path):
     db = tmp_path / "c.sqlite"
     p = cli("batch", "hw1", str(day["canvas"]), "--roster", str(day["canvas_roster"]),
-            "--db", str(db), "--workers", "2", "-q")
+            "--db", str(db), "--workers", "1", "-q")
     assert p.returncode == 0, p.stderr
     assert "(canvas layout)" in p.stdout
     assert "no submission (1):\n  Poe, Ed (303)\n" in p.stdout and TEST_STUDENT_ID not in p.stdout

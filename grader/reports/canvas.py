@@ -39,11 +39,17 @@ class CanvasCsv:
     unmatchable: list[str] = field(default_factory=list)        # rows with no id at all
     left_out: list[str] = field(default_factory=list)           # not on the roster
     test_student: bool = False
+    login_from: str = ""      # where SIS Login IDs came from when not from the roster
 
     def lines(self) -> list[str]:
         """The TA's summary: which column Canvas matches on, and who is not in the file."""
         on = ", ".join(f"{col} ({n} row{'s' * (n != 1)})" for col, n in self.matched_on.items())
         out = [f"Canvas matches the rows on {on or 'nothing'}"]
+        if self.login_from:
+            out.append(f"SIS Login ID is the roster's {self.login_from} (no sis_login_id "
+                       "column): if logins at your school are not that, give a roster with "
+                       "sis_login_id" + (" or pass --login id" if self.login_from != "id"
+                                         else ""))
         if self.unmatchable:
             out.append(f"no ID, SIS User ID or SIS Login ID, so Canvas will not match "
                        f"{len(self.unmatchable)}: {', '.join(self.unmatchable[:10])} "
@@ -111,6 +117,8 @@ def write_canvas_csv(data: ExportData, path: Path, *, items: bool = False,
             out.unmatchable.append(who(st))
         else:
             out.matched_on[col] = out.matched_on.get(col, 0) + 1
+        if col == "SIS Login ID" and not st.entry.extra.get("sis_login_id"):
+            out.login_from = "id" if row[3] == st.entry.id else "email"
         if items:
             for i in data.items:
                 it = st.item(i.id)
