@@ -274,6 +274,12 @@ def test_init_ci_ships_the_grader_instead_of_the_package_index(student_course):
     assert not re.search(r"pip install \S*course-grader", install)   # not published there
     assert cli("init-ci", "--force", cwd=course).returncode == 0
     assert len(list((course / ".github" / "grader").glob("*.whl"))) == 1
+    p = cli("init-ci", "--student", "--dir", str(course / "student"), cwd=course)
+    assert p.returncode == 0, p.stderr
+    steps = yaml.safe_load((course / "student" / "grade.yml").read_text(encoding="utf-8"))
+    install = next(s["run"] for s in steps["jobs"][next(iter(steps["jobs"]))]["steps"]
+                   if "pip install" in s.get("run", ""))
+    assert not re.search(r"pip install \S*course-grader", install)
 
 
 def test_release_ships_the_sheet_and_verify_there_speaks_to_staff(tmp_path):
