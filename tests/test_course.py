@@ -299,7 +299,8 @@ def test_release_installs_in_a_fresh_venv_and_grades_public_cases(tmp_path):
     out = tmp_path / "rel"
     assert grade_cli("release", "hw1", "--out", str(out)).returncode == 0
     readme = (out / "README.md").read_text()
-    install = re.search(r"python3 -m pip install (wheels/\S+\.whl)", readme)
+    assert "python3 -m venv .venv" in readme   # PEP 668 Pythons refuse pip outside one
+    install = re.search(r"python -m pip install (wheels/\S+\.whl)", readme)
     assert install and (out / install.group(1)).exists()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

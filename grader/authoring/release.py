@@ -24,20 +24,26 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 RELEASE_README = """\
 # {name}: {title}
 
-Install the grader once (Python 3.10 or newer), then check your work as you go:
+{sheet}Install the grader once (Python 3.10 or newer) in a virtual environment of its own
+(Debian, Ubuntu and Homebrew Pythons refuse `pip install` outside one, PEP 668), then check
+your work as you go:
 
 ```sh
-python3 -m pip install wheels/{wheel}
+python3 -m venv .venv
+. .venv/bin/activate              # Windows: .venv\\Scripts\\activate
+python -m pip install wheels/{wheel}
 grade {name}                              # grades exercises/{name}.py
 grade {name} --submission exercises/{name}.ipynb
 ```
 
+In a new terminal, activate the environment again (`. .venv/bin/activate`) before `grade`.
 Fill in the functions of `exercises/{name}.py` (or the notebook `exercises/{name}.ipynb`):
 each body that raises `NotImplementedError` is yours to write. `grade {name}` runs the
 public cases and shows your score per item with what to fix; the hidden cases run when
 your submission is graded. In the notebook, `from grader import check; check("ITEM")`
 grades one item of the cells you have run so far.
 """
+SHEET = "The assignment sheet, [`exercises/{file}`](exercises/{file}), says what to write.\n\n"
 
 
 def _record_hash(data: bytes) -> str:
@@ -91,6 +97,9 @@ def release_files(root: Path, name: str) -> dict[str, Path]:
         if not p[key].exists():
             raise UsageError(f"{p[key]} not found: run `grade assign {name}` first")
         out[f"exercises/{p[key].name}"] = p[key]
+    sheet = root / "exercises" / f"{name}.md"   # the assignment sheet, where the course has one
+    if sheet.is_file():
+        out[f"exercises/{sheet.name}"] = sheet
     data = root / "data"
     if data.is_dir():
         for f in sorted(data.rglob("*")):
@@ -132,8 +141,9 @@ def release(root: Path, name: str, out: Path | None = None, zip_path: Path | Non
     from grader.policy.public import write_public
 
     rules = write_public(root, name, staging)      # the deadline, for `grade ASSIGNMENT`
-    (staging / "README.md").write_text(RELEASE_README.format(name=name, title=title,
-                                                             wheel=wheel.name), encoding="utf-8")
+    sheet = SHEET.format(file=f"{name}.md") if f"exercises/{name}.md" in files else ""
+    (staging / "README.md").write_text(RELEASE_README.format(
+        name=name, title=title, wheel=wheel.name, sheet=sheet), encoding="utf-8")
     (staging / "RELEASE.json").write_text(json.dumps(
         {"assignment": name,
          "files": sorted([*files, f"wheels/{wheel.name}", "README.md", *rules])},

@@ -19,8 +19,10 @@ def fatal_message(result: Any) -> str:
 
 
 def content_hash(path: Path) -> str:
-    """sha256 of the file's name and bytes: what a grade depends on besides the version."""
-    h = hashlib.sha256(path.name.encode("utf-8", "surrogateescape") + b"\0")
+    """sha256 of the file's kind (its suffix: a notebook is read otherwise) and its bytes:
+    what a grade depends on besides the version.  Not its name, so byte-identical files
+    handed in under several students' names share one hash (and one grading)."""
+    h = hashlib.sha256(path.suffix.lower().encode("utf-8", "surrogateescape") + b"\0")
     try:
         with path.open("rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -52,6 +52,8 @@ def read_roster(path: Path) -> list[RosterEntry]:
         raise UsageError(f"roster {path} has no id column: its first line must name the "
                          f"columns, e.g. id,name,email (it is: {','.join(rows[0])[:80]})")
     extras = {i: _EXTRA[h] for i, h in enumerate(header) if h in _EXTRA}
+    if "student" in header and "id" in header and extras:   # a Canvas gradebook export:
+        extras[header.index("id")] = "canvas_id"              # its ID is Canvas's user id
     out: list[RosterEntry] = []
     first_line: dict[str, int] = {}
     def cell(r: list[str], i: int | None) -> str:
@@ -110,3 +112,9 @@ def match_roster(found: list[Found], roster: list[RosterEntry]) -> list[str]:
             m.name = m.name or hit.name
             m.email = m.email or hit.email
     return unmatched
+
+
+def is_test_student(entry: RosterEntry) -> bool:
+    """Canvas's "Student, Test" (the student view's user): in every Canvas export, never a
+    real student, so neither missing nor graded."""
+    return entry.name.strip().casefold() in ("student, test", "test student")

@@ -19,8 +19,10 @@ from grader.batch.discover import (
     Found,
     Member,
     check_groups,
+    detect_layout,
     discover,
 )
+from grader.batch.claims import Claims
 from grader.batch.gradebook import Gradebook, ItemRow, SubmissionRow, now
 from grader.batch.pool import _context, _Task, _Worker, cores
 from grader.batch.records import _error_hash, content_hash, fatal_message
@@ -53,7 +55,9 @@ class BatchSummary:
     found: int = 0
     graded: int = 0          # graded in this run
     unchanged: int = 0       # already in the gradebook, same content and version
-    copied: int = 0          # identical content graded before under another key
+    copied: int = 0          # identical content graded under another key, not again
+    shared_with: list[int] = field(default_factory=list)   # pids of other runs going on
+    left_to_other: int = 0   # submissions another run graded while this one ran
     errors: list[str] = field(default_factory=list)        # "key: message"
     notes: list[str] = field(default_factory=list)         # "key: note"
     unmatched: list[str] = field(default_factory=list)
@@ -123,6 +127,8 @@ class BatchRun:
                      for it in a.items]
             score, max_score, version = 0.0, float(sum(it.points for it in a.items)), a.version
         header = {k: v for k, v in result.items() if k != "items"} if result else None
+        if header is not None and f.path is not None:   # a copy names this student's file
+            header["submission"] = f.path.name
         book.record(SubmissionRow(
             assignment=self.name, submission=f.key, layout=self._layout, path=str(f.path or ""),
             file=f.path.name if f.path else "", members=[m.id for m in f.members], hash=hash_,
@@ -140,6 +146,7 @@ class BatchRun:
             exclude.append(self.roster_path)
         disc = discover(self.folder, self.name, self.layout, exclude=exclude,
                         max_group=self.max_group)
+        self._check_layout(disc)
         self._layout = disc.layout
         unmatched = match_roster(disc.found, roster) if roster is not None else []
         for f in disc.found:   # matching may give two names of one student one id
@@ -154,6 +161,9 @@ class BatchRun:
         run_id = book.start_run(self.name, str(self.folder.resolve()), disc.layout, version)
         summary = BatchSummary(self.name, disc.layout, self.db, run_id, found=len(disc.found),
                                unmatched=unmatched, ignored=disc.ignored)
+        self.summary = summary   # what a caller reads when the run is interrupted
+        self.claims = Claims(book, self.name, run_id)
+        summary.shared_with = self.claims.other_runs()
         try:
             if roster is not None:
                 book.set_roster(self.name, roster)
@@ -165,19 +175,35 @@ class BatchRun:
             self._grade_all(book, disc, run_id, summary)
         except KeyboardInterrupt:
             summary.interrupted = True
+            self.claims.release()
             book.finish_run(run_id, "interrupted", summary.counts())
             book.close()
             raise
         summary.seconds = time.perf_counter() - t0
+        self.claims.release()
         book.finish_run(run_id, "done", summary.counts())
         book.close()
         return summary
+
+    def _check_layout(self, disc: Discovery) -> None:
+        """A layout given with --layout that finds nothing where another layout would is the
+        TA's slip: say which layout the folder has instead of grading nothing."""
+        if self.layout is None or disc.found or not disc.ignored:
+            return
+        detected = detect_layout(self.folder)
+        if detected != self.layout:
+            raise UsageError(f"--layout {self.layout} finds no submissions in {self.folder}: "
+                             f"it is laid out as {detected} ({len(disc.ignored)} entries "
+                             f"such as {disc.ignored[0]}); pass --layout {detected} or leave "
+                             "--layout out")
 
     def _grade_all(self, book: Gradebook, disc: Discovery, run_id: int,
                    summary: BatchSummary) -> None:
         version = self.assignment.version
         total = len(disc.found)
         done = 0
+        if self.progress:   # the bar shows from the start, not after the first submission
+            self.progress(Progress(0, total, "", "starting"))
 
         def tick(key: str, status: str) -> None:
             nonlocal done
@@ -245,7 +271,10 @@ class BatchRun:
                 status = self._record(book, f, task.hash, run_id, status="error",
                                       reason=payload.get("reason", "worker"),
                                       message=payload["message"], seconds=payload["seconds"])
-            summary.graded += 1
+            if f is task.found[0]:
+                summary.graded += 1
+            else:   # identical content in this run: graded once, counted as a copy
+                summary.copied += 1
             self._count(book, f, summary, status)
             tick(f.key, status)
 
@@ -257,23 +286,18 @@ class BatchRun:
         args = (str(self.assignment.root), self.name, self.public_only, self.time_scale,
                 self.limits)
         queue = list(tasks)
+        waiting: list[_Task] = []   # claimed by another run: looked at again later
         pool = [_Worker(ctx, args) for _ in range(min(self.workers, len(tasks)))]
         failures = 0
         try:
-            while queue or any(w.task for w in pool):
+            while queue or waiting or any(w.task for w in pool):
+                if not queue and waiting:
+                    queue, waiting = waiting, []
                 for w in pool:
                     while w.ready and w.task is None and queue:
                         task = queue.pop(0)
-                        fresh = [f for f in task.found if self.force
-                                 or not book.up_to_date(self.name, f.key, task.hash,
-                                                        self.assignment.version)]
-                        for f in task.found:
-                            if f not in fresh:   # another run graded it meanwhile
-                                summary.unchanged += 1
-                                tick(f.key, "unchanged")
-                        if not fresh:
+                        if not self._claim(book, task, run_id, summary, tick, waiting):
                             continue
-                        task.found = fresh
                         task.attempts += 1
                         w.task, w.since = task, time.monotonic()
                         try:
@@ -336,6 +360,36 @@ class BatchRun:
         for w in pool:
             w.proc.join(max(0.0, deadline - time.monotonic()))
             w.kill()
+
+    def _claim(self, book: Gradebook, task: _Task, run_id: int, summary: BatchSummary,
+               tick: Callable[[str, str], None], waiting: list[_Task]) -> bool:
+        """Whether to grade ``task`` now: not when another run graded it meanwhile (then it
+        is taken from the gradebook), nor while another run is grading it (then it waits)."""
+        version = self.assignment.version
+        fresh = [f for f in task.found if self.force
+                 or not book.up_to_date(self.name, f.key, task.hash, version)]
+        for f in task.found:
+            if f not in fresh:
+                summary.unchanged += 1
+                summary.left_to_other += 1
+                tick(f.key, "unchanged")
+        if not fresh:
+            return False
+        task.found = fresh
+        if task.attempts == 0 and not self.claims.take(task.hash, version):
+            waiting.append(task)
+            return False
+        same = None if self.force else book.same_content(self.name, task.hash, version)
+        if same is not None:   # another run graded this content under other names
+            for f in fresh:
+                status = self._record(book, f, task.hash, run_id, result=same.result_dict(),
+                                      seconds=same.seconds)
+                summary.copied += 1
+                summary.left_to_other += 1
+                self._count(book, f, summary, status)
+                tick(f.key, status)
+            return False
+        return True
 
     def _replace(self, pool: list[_Worker], w: _Worker, ctx: Any, args: tuple[Any, ...],
                  queue: list[_Task], book: Gradebook, run_id: int, summary: BatchSummary,

@@ -2,4 +2,4 @@
 
 from grader.cli.main import main
 
-main()
+main(prog_name="grade")

@@ -28,7 +28,8 @@ Examples:
 EPILOG_EXPORT = """\b
 Examples:
   grade export hw1 --csv grades.csv                  Canvas gradebook import
-  grade export hw1 --csv grades.csv --total-only --column "Homework 1 (123456)"
+  grade export hw1 --csv grades.csv --column "Homework 1 (123456)"
+  grade export hw1 --csv grades.csv --items          a column per item too
   grade export hw1 --gradescope results/             results/KEY/results.json
   grade export hw1 --feedback feedback/ --format html
   grade export hw1 --feedback feedback/ --show-hidden   after the deadline
@@ -40,41 +41,6 @@ Example:
 """
 
 
-def _progress_display(quiet: bool) -> tuple[Any, Any]:
-    """A rich progress bar on stderr (a terminal only) and the callback that drives it."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if quiet or not console.is_terminal:
-        return None, None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                   TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
-                   console=console, transient=False)
-    state: dict[str, Any] = {"task": None, "t0": None}
-
-    def update(p: Any) -> None:
-        import time
-
-        if state["task"] is None:
-            state["task"] = bar.add_task("grading", total=p.total, rate="", last="")
-            state["t0"] = time.perf_counter()
-        elapsed = max(time.perf_counter() - state["t0"], 1e-6)
-        bar.update(state["task"], completed=p.done, rate=f"{p.done / elapsed:.1f}/s",
-                   last=f"{p.key}: {p.status}"[:40])
-
-    return bar, update
-
-
 def _lines(title: str, entries: list[str], limit: int = 30) -> None:
     if not entries:
         return
@@ -83,6 +49,42 @@ def _lines(title: str, entries: list[str], limit: int = 30) -> None:
         click.echo(f"  {e}")
     if len(entries) > limit:
         click.echo(f"  ... and {len(entries) - limit} more (see `grade report`)")
+
+
+def _interrupted(s: Any) -> None:
+    """Ctrl-C: what is saved, and that the same command picks up from there."""
+    saved = (s.graded + s.copied) if s is not None else 0
+    click.echo(f"interrupted: {saved} submission{'s' * (saved != 1)} graded in this run "
+               "and saved in the gradebook; run the same command again to grade the rest "
+               "(what is saved is not graded again)", err=True)
+    sys.exit(130)
+
+
+def _shared(s: Any) -> None:
+    if s.shared_with:
+        pids = ", ".join(str(p) for p in s.shared_with)
+        click.echo(f"  another grade batch was running on this gradebook (pid {pids}): this "
+                   "run graded what that one had not started, and took "
+                   f"{s.left_to_other} submission{'s' * (s.left_to_other != 1)} it graded")
+
+
+def _gradebook_lines(s: Any) -> None:
+    """The class as the gradebook has it now: the counts the report and exports show."""
+    from grader.batch.gradebook import Gradebook
+    from grader.reports import exports
+    from grader.reports.counts import counts, who
+
+    if not s.found:
+        return
+    with Gradebook(s.db, create=False) as book:
+        data = exports.load(book, s.assignment)
+    c = counts(data)
+    click.echo(f"  gradebook: {c.graded} graded, {c.errors} could not be graded (score 0), "
+               f"{c.identical} identical to another")
+    _lines("could not be graded", [f"{x.submission}: {x.message}" for x in data.submissions
+                                   if x.status != "graded"])
+    _lines("identical content", [", ".join(g) for g in c.identical_groups])
+    _lines("no submission", [who(st) for st in c.no_submission])
 
 
 @click.command("batch", epilog=EPILOG_BATCH)
@@ -133,23 +135,28 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
     max_group = before_batch(course, max_group, times)
     if max_group < 1:
         raise UsageError("--max-group must be at least 1")
-    bar, update = _progress_display(quiet)
+    from grader.cli.progress import progress_display
+
+    bar, update = progress_display(quiet)
     run = BatchRun(assignment, submissions, course=course, db=db, roster=roster,
                    layout=None if layout == "auto" else layout, workers=workers, force=force,
                    time_scale=time_scale, timeout=timeout, max_group=max_group,
                    progress=update)
-    if bar is not None:
-        with bar:
+    try:
+        if bar is not None:
+            with bar:
+                s = run.run()
+        else:
             s = run.run()
-    else:
-        s = run.run()
+    except KeyboardInterrupt:
+        _interrupted(getattr(run, "summary", None))
     click.echo(f"{s.assignment}: {s.found} submission{'s' * (s.found != 1)} "
                f"({s.layout} layout) in {s.db}")
-    click.echo(f"  graded {s.graded}, unchanged {s.unchanged}, identical to another "
-               f"{s.copied}, errors {len(s.errors)}")
-    _lines("errors", s.errors)
+    click.echo(f"  this run: graded {s.graded}, unchanged {s.unchanged}, taken from "
+               f"identical content {s.copied}")
+    _shared(s)
+    _gradebook_lines(s)
     _lines("notes", s.notes)
-    _lines("no submission", s.no_submission)
     _lines("not on the roster", s.unmatched)
     _lines("ignored (not a submission)", s.ignored)
     for line in after_batch(s.assignment, s.db, submissions, times, course, mtime=mtime):
@@ -166,8 +173,14 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="The gradebook file.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a row per student (Canvas gradebook import format).")
-@click.option("--total-only", is_flag=True, help="CSV: the total only, no column per item.")
+@click.option("--items", is_flag=True,
+              help="CSV: a column per item too (Canvas makes each a new assignment).")
+@click.option("--total-only", is_flag=True, hidden=True,
+              help="CSV: the total only (the default).")
 @click.option("--column", help="CSV: the total's column name (e.g. Canvas's 'HW 1 (123456)').")
+@click.option("--login", default="auto", show_default=True, metavar="auto|email|id",
+              help="CSV: what fills SIS Login ID where the roster has no sis_login_id "
+                   "column: the roster's email, or its id.")
 @click.option("--status", is_flag=True,
               help="CSV: add Status and Message columns (for you; leave off for Canvas).")
 @click.option("--gradescope", type=click.Path(file_okay=False, path_type=Path),
@@ -180,9 +193,9 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
               help="Include hidden cases' details (after the deadline).")
 @course_option
 @handles_errors
-def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
-           column: str | None, status: bool, gradescope: Path | None, feedback: Path | None,
-           fmt: str, show_hidden: bool, course: Path | None) -> None:
+def export(assignment: str, db: Path, csv_path: Path | None, items: bool, total_only: bool,
+           column: str | None, login: str, status: bool, gradescope: Path | None,
+           feedback: Path | None, fmt: str, show_hidden: bool, course: Path | None) -> None:
     """Export ASSIGNMENT's grades from the gradebook: LMS CSV, Gradescope, feedback."""
     from grader.batch.gradebook import Gradebook
     from grader.reports import exports
@@ -199,9 +212,15 @@ def export(assignment: str, db: Path, csv_path: Path | None, total_only: bool,
             click.echo(line)
         data = exports.load(book, assignment)
         if csv_path:
-            n = exports.write_csv(data, csv_path, items=not total_only, column=column,
-                                  status=status)
-            click.echo(f"wrote {csv_path}: {n} students")
+            from grader.reports.canvas import write_canvas_csv
+
+            if items and total_only:
+                raise UsageError("--items and --total-only contradict each other: give one")
+            done = write_canvas_csv(data, csv_path, items=items, column=column,
+                                    status=status, login=login)
+            click.echo(f"wrote {csv_path}: {done.rows} students")
+            for line in done.lines():
+                click.echo(f"  {line}")
         if gradescope:
             n = exports.write_gradescope(data, gradescope, show_hidden=show_hidden)
             click.echo(f"wrote {n} results.json files under {gradescope}")

@@ -31,6 +31,11 @@ def verify(assignments: tuple[str, ...], course: Path | None) -> None:
     from grader.course.folder import available, find_root
 
     root = find_root(course)
+    if not (root / "solutions").is_dir():
+        what = "a release" if (root / "RELEASE.json").is_file() else "a student's copy"
+        raise UsageError(f"{root} is {what} of the course (no solutions/): grade verify "
+                         "checks the reference solutions, so run it in the course "
+                         "repository (or pass --course DIR)")
     names = list(assignments) or available(root)
     if not names:
         raise UsageError(f"no assignments in {root / 'exercises'}")
@@ -79,8 +84,9 @@ def release(assignment: str, out: Path | None, zip_path: Path | None,
 
 @click.command("init-ci")
 @click.option("--dir", "target", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".github/workflows"), show_default=True,
-              help="Where the workflow file goes.")
+              default=None, help="Where the workflow file goes (default: the course "
+                                 "folder's .github/workflows; with --student, "
+                                 ".github/workflows here).")
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow file.")
 @click.option("--student", is_flag=True,
               help="A student repository's workflow: grade the public cases on every push.")
@@ -90,35 +96,41 @@ def release(assignment: str, out: Path | None, zip_path: Path | None,
               help="With --student: the file graded ({name} is the assignment).")
 @course_option
 @handles_errors
-def init_ci(target: Path, force: bool, student: bool, assignments: tuple[str, ...],
+def init_ci(target: Path | None, force: bool, student: bool, assignments: tuple[str, ...],
             submission: str, course: Path | None) -> None:
     """Write a GitHub Actions workflow: `grade verify` on every push (the course's
     repository), or with --student the public cases on every push, the per-item table
     in the job summary and the job failing short of full marks (a student's repository).
+
+    Without --student, run it in the course repository (the folder with exercises/ and
+    solutions/).  Where that repository is not the grader's own source, the grader goes
+    with it as a wheel under .github/grader/, which the workflow installs (the grader is
+    not on the package index).
 
     \b
     Example:
       grade init-ci           # writes .github/workflows/grade-verify.yml
       grade init-ci --student # writes .github/workflows/grade.yml
     """
-    from importlib.resources import files
-
     from grader.authoring.classroom import DEFAULT_SUBMISSION
 
     if not student and (assignments or submission != DEFAULT_SUBMISSION):
         raise UsageError("--assignment and --submission go with --student (a student "
                          "repository's workflow)")
-    if student:
-        from grader.authoring.classroom import student_workflow
-        from grader.course.folder import available, find_root
+    if not student:
+        from grader.authoring.ci import init_ci as write
 
-        names = list(assignments) or available(find_root(course))
-        text, path = student_workflow(names, submission), target / "grade.yml"
-    else:
-        text = files("grader").joinpath("templates/grade-verify.yml").read_text(encoding="utf-8")
-        path = target / "grade-verify.yml"
+        for p in write(course, target, force=force):
+            click.echo(f"wrote {p}")
+        return
+    from grader.authoring.classroom import student_workflow
+    from grader.course.folder import available, find_root
+
+    names = list(assignments) or available(find_root(course))
+    target = target if target is not None else Path(".github/workflows")
+    path = target / "grade.yml"
     if path.exists() and not force:
         raise UsageError(f"{path} exists: pass --force to overwrite it")
     target.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(student_workflow(names, submission), encoding="utf-8")
     click.echo(f"wrote {path}")

@@ -23,6 +23,20 @@ Examples:
 """
 
 
+IMPLICIT_RUN = "grader.implicit_run"   # ctx.meta: `grade ASSIGNMENT` was typed, not `grade run`
+
+
+class RunCommand(click.Command):
+    """``grade run ASSIGNMENT``, typed as ``grade ASSIGNMENT``: then its usage line is
+    ``grade hw1 [OPTIONS]`` (the assignment is part of the command's name)."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        if ctx.info_name != "run":
+            pieces = [p for p in pieces if p != "ASSIGNMENT"]
+        return pieces
+
+
 # Commands that live in their own modules, imported only when used (fast start).
 LAZY_COMMANDS: dict[str, str] = {
     "verify": "grader.cli.course:verify",
@@ -69,8 +83,18 @@ class GradeGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and not args[0].startswith("-") and args[0] not in self.commands \
                 and args[0] not in self._lazy():
+            ctx.meta[IMPLICIT_RUN] = True
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """``grade hw1 ...`` runs as ``grade hw1``, not ``grade run``: its usage line, help
+        and errors name the command the user typed."""
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name == "run" and ctx.meta.get(IMPLICIT_RUN) and rest:
+            return rest[0], cmd, rest
+        return name, cmd, rest
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("grade", "ASSIGNMENT [OPTIONS] | COMMAND [ARGS]...")
@@ -87,7 +111,7 @@ def main() -> None:
     """
 
 
-@main.command("run", epilog=EPILOG_GRADE)
+@main.command("run", cls=RunCommand, epilog=EPILOG_GRADE)
 @click.argument("assignment")
 @click.option("--submission", "-s", type=click.Path(dir_okay=False, path_type=Path),
               help="The .py file or .ipynb notebook to grade (default: exercises/ASSIGNMENT.py).")

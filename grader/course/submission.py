@@ -28,6 +28,7 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _BOM = "\ufeff"
 _ESCAPE_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
 _GET_IPYTHON = re.compile(r"\bget_ipython\s*\(")
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")   # PEP 263
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,18 +82,43 @@ def _read_text(path: Path, max_bytes: int) -> str:
         raise SubmissionError(
             f"{name} is a binary file, not text: submit the {suffix} file you wrote your code in"
         )
+    encoding = _declared_encoding(data, name) if suffix == ".py" else "utf-8"
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        said = "UTF-8 text" if encoding == "utf-8" else f"{encoding}, as its coding line says"
         raise SubmissionError(
-            f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}): "
+            f"{name} is not {said} (byte 0x{data[exc.start]:02x} on line {line}): "
             "save it with UTF-8 encoding in your editor"
         ) from None
     text = text.removeprefix(_BOM)
     if not text.strip():
         raise SubmissionError(f"{name} is an empty file: nothing to grade; save your work first")
     return text
+
+
+def _declared_encoding(data: bytes, name: str) -> str:
+    """The encoding a ``.py`` file declares in a PEP 263 coding line (``# -*- coding:
+    latin-1 -*-`` in its first two lines), as Python itself reads it; UTF-8 without one."""
+    import codecs
+
+    for line in data.splitlines()[:2]:
+        found = _CODING.match(line)
+        if found is None:
+            if line.strip() and not line.lstrip().startswith(b"#"):
+                break   # PEP 263: the second line counts only after a comment or blank
+            continue
+        declared = found.group(1).decode("ascii")
+        try:
+            encoding = codecs.lookup(declared).name
+        except LookupError:
+            raise SubmissionError(
+                f"{name} declares an unknown encoding ({declared}) in its coding line: fix "
+                "or remove that line and save the file with UTF-8 encoding"
+            ) from None
+        return "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    return "utf-8"
 
 
 def _too_large(name: str, size: int, max_bytes: int, suffix: str) -> str:

@@ -75,7 +75,7 @@ def _failed_call(pc: PreparedCase, out: Outcome, time_scale: float) -> CaseResul
                      f"NotImplementedError{line})", check="not implemented")
     raised = f"raised {err.get('type')}"
     if c.visibility == "public":
-        return _fail(pc, "error", f"{c.func} {raised}{line}: {err.get('message', '')[:300]}",
+        return _fail(pc, "error", f"{c.func} {raised}{line}{_error_text(err)}",
                      describe_call(pc) + "\n" + err.get("traceback", ""), check=raised)
     return _fail(pc, "error", f"{c.func} {raised}{line} on a hidden case", check=raised)
 
@@ -139,3 +139,13 @@ def _int_arrays(calls: list[Any]) -> list[np.ndarray]:
             if isinstance(a, np.ndarray) and a.dtype.kind in "iu":
                 out.append(a)
     return out
+
+
+def _error_text(err: dict[str, Any]) -> str:
+    """': message' of an exception, or what an empty one means (MemoryError has none)."""
+    text = str(err.get("message") or "")[:300]
+    if text:
+        return f": {text}"
+    if err.get("type") == "MemoryError":
+        return " (out of memory: an array far larger than the inputs?)"
+    return " (with no message)"

@@ -82,7 +82,7 @@ def write_csv(cg: ClassGrades, path: Path, column: str = "Course grade") -> int:
 def _hist(values: list[float], title: str) -> str:
     from matplotlib.figure import Figure
 
-    from grader.reports.report import _png
+    from grader.reports.figures import png_data_uri
 
     fig = Figure(figsize=(6, 2.6))
     ax = fig.add_subplot()
@@ -91,7 +91,7 @@ def _hist(values: list[float], title: str) -> str:
     ax.set_xlabel(f"{title} (percent)")
     ax.set_ylabel("students")
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return png_data_uri(fig)
 
 
 def _figure(values: list[float], title: str) -> str:

@@ -1,4 +1,5 @@
-"""Exports of a gradebook: a Canvas gradebook CSV, Gradescope results, per-student feedback.
+"""Exports of a gradebook: Gradescope results, per-student feedback (the Canvas CSV is
+:mod:`grader.reports.canvas`).
 
 Everything here reads the gradebook only (no course folder, no grading).  Hidden cases
 stay hidden unless ``show_hidden`` (after the deadline): without it feedback says how many
@@ -7,7 +8,6 @@ hidden cases failed, never which or how.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import math
@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
+from grader.batch.roster import is_test_student
 from grader.errors import UsageError
 from grader.policy.lateness import Final
 from grader.policy.words import for_student, submission_score
 from grader.reports.render import points
+from grader.reports.student import student_action, student_message
 
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-POINTS_POSSIBLE = "    Points Possible"   # Canvas's own export writes this second row so
 MAX_MESSAGES = 5
 
 
@@ -112,45 +112,7 @@ def _safe(name: str) -> str:
     return s[:120]
 
 
-# =========================================================================== CSV
-
-
-def write_csv(data: ExportData, path: Path, *, items: bool = True,
-              column: str | None = None, status: bool = False) -> int:
-    """A Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section, then
-    a column per item (``hw1: sigmoid``) unless ``items`` is False, then the total
-    (``column``, default the assignment's name).  The second row gives the points possible,
-    as in Canvas's own export.  Students with no submission get 0.  With ``status``, two more
-    columns, Status (graded, error, no submission) and Message, for the TA's own use
-    (Canvas would take them for assignments)."""
-    total = column or data.assignment
-    header = list(CANVAS_COLUMNS)
-    if items:
-        header += [f"{data.assignment}: {i.id}" for i in data.items]
-    header.append(total)
-    if status:
-        header += ["Status", "Message"]
-    if len(set(header)) != len(header):
-        raise UsageError(f"--column {total!r} repeats another column's name")
-    rows = [header, [POINTS_POSSIBLE, "", "", "", ""]
-            + ([points(i.max_score) for i in data.items] if items else [])
-            + [points(data.max_score)] + (["", ""] if status else [])]
-    for st in data.students:
-        e = st.entry
-        row = [e.name, e.id, e.extra.get("sis_user_id", ""), e.extra.get("sis_login_id", ""),
-               e.extra.get("section", "")]
-        if items:
-            for i in data.items:
-                it = st.item(i.id)
-                row.append(points(it.score if it is not None else 0.0))
-        row.append(points(st.score))
-        if status:
-            row += [st.status, st.submission.message if st.submission is not None else ""]
-        rows.append(row)
-    _parent(path)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
-    return len(data.students)
+# =========================================================================== files
 
 
 def _parent(path: Path) -> None:
@@ -178,6 +140,7 @@ class Fix:
     more: int                           # further failing messages not shown
     hidden_failed: int                  # hidden cases failed but not described
     hidden_total: int
+    hidden_by_status: dict[str, int] = field(default_factory=dict)   # of those not described
 
 
 def fixes(sub: SubmissionRow, *, show_hidden: bool = False) -> list[Fix]:
@@ -199,17 +162,30 @@ def fixes(sub: SubmissionRow, *, show_hidden: bool = False) -> list[Fix]:
             shown.append((msg, str(c.get("details", "")) if c in public else ""))
         if not it.cases and it.feedback:
             shown.append((it.feedback, ""))
-        hidden_left = 0 if show_hidden else sum(str(c.get("message")) not in seen
-                                                for c in hidden)
+        left = [] if show_hidden else [c for c in hidden if str(c.get("message")) not in seen]
+        by_status: dict[str, int] = {}
+        for c in left:
+            st = "not run" if c.get("check") == "not run" else str(c.get("status") or "failed")
+            by_status[st] = by_status.get(st, 0) + 1
         out.append(Fix(it, shown[:MAX_MESSAGES], max(0, len(shown) - MAX_MESSAGES),
-                       hidden_left,
-                       sum(c.get("visibility") != "public" for c in it.cases)))
+                       len(left), sum(c.get("visibility") != "public" for c in it.cases),
+                       by_status))
     return out
 
 
+# What became of hidden cases, by their status: a time-out is not a wrong answer, and the
+# cases after a time-out (or after the process ended twice) never ran at all.
+_HIDDEN_OUTCOME = {"failed": "failed", "timeout": "did not finish in time",
+                   "error": "raised an error or ended the process",
+                   "not run": "not run (after a time-out or a crash on an earlier case)",
+                   "missing": "found the function not implemented"}
+
+
 def _hidden_line(fx: Fix) -> str:
-    n = fx.hidden_failed
-    return (f"{n} of {fx.hidden_total} hidden case{'s' * (fx.hidden_total != 1)} failed; "
+    by_status = fx.hidden_by_status or {"failed": fx.hidden_failed}
+    parts = [f"{n} {_HIDDEN_OUTCOME.get(st, st)}" for st, n in by_status.items()]
+    total = fx.hidden_total
+    return (f"of {total} hidden case{'s' * (total != 1)}: {', '.join(parts)}; "
             "their details are released after the deadline")
 
 
@@ -240,7 +216,7 @@ def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False,
     for n, it in enumerate(sub.items, start=1):
         fx = by_item.get(it.item)
         if sub.status == "error":
-            output = sub.message
+            output = student_message(sub)
         elif fx is None:
             output = "All cases pass."
         else:
@@ -250,7 +226,7 @@ def gradescope_results(sub: SubmissionRow, *, show_hidden: bool = False,
                       "score": round(it.score, 6), "max_score": round(it.max_score, 6),
                       "status": "passed" if it.status == "passed" else "failed",
                       "output": output, "visibility": "visible"})
-    head = [sub.message] if sub.status == "error" else []
+    head = [student_message(sub)] if sub.status == "error" else []
     head += [f"note: {n}" for n in sub.notes]
     score, why = submission_score(sub.score, late or [])
     return {"score": round(score, 6), "execution_time": math.ceil(sub.seconds),
@@ -289,13 +265,14 @@ def feedback_markdown(data: ExportData, st: StudentGrade, *, show_hidden: bool =
     if st.late is not None and (why := for_student(st.late)):
         out += [f"Raw score {points(sub.score)}; {why}.", ""]
     others = [m for m in sub.members if m != e.id]
-    out.append(f"Graded: `{sub.file or sub.submission}`"
+    out.append(("Graded: " if sub.status == "graded" else "Received: ")
+               + f"`{sub.file or sub.submission}`"
                + (f" (a group submission with {', '.join(others)})" if others else "")
                + f", assignment version {sub.version}.")
     out.append("")
     if sub.status == "error":
-        out += ["## Your submission could not be graded", "", sub.message, "",
-                "Fix this and submit again: nothing of it ran, so every item scores 0.", ""]
+        out += ["## Your submission could not be graded", "", student_message(sub), "",
+                student_action(sub), ""]
     out += ["| item | points | status |", "|---|---:|---|"]
     for it in sub.items:
         out.append(f"| {it.item} | {points(it.score)}/{points(it.max_score)} | "
@@ -415,7 +392,11 @@ def write_feedback(data: ExportData, folder: Path, *, fmt: str = "md",
     """``folder/STUDENT.md`` (or ``.html``) for every student, with or without a submission."""
     _outdir(folder)
     used: set[str] = set()
+    written = 0
     for st in data.students:
+        if is_test_student(st.entry):   # Canvas's student view: no one reads it
+            continue
+        written += 1
         name = _safe(st.entry.id)
         while name in used:
             name += "_"
@@ -425,4 +406,4 @@ def write_feedback(data: ExportData, folder: Path, *, fmt: str = "md",
         else:
             text = feedback_markdown(data, st, show_hidden=show_hidden)
         (folder / f"{name}.{fmt}").write_text(text, encoding="utf-8")
-    return len(data.students)
+    return written

@@ -23,8 +23,9 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
     from rich.text import Text
 
     console = Console(file=file, highlight=False, soft_wrap=False)
-    title = f"{result.assignment}: {result.submission}"
-    table = Table(title=title, title_justify="left", expand=False)
+    # the title on a line of its own: a table's title is padded to the table's width
+    console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
+    table = Table(expand=False)
     table.add_column("item")
     table.add_column("points", justify="right")
     table.add_column("status")

@@ -1,78 +1,48 @@
 """The TA's report on one assignment: one self-contained HTML page that opens offline.
 
-Plots are drawn with matplotlib's Agg canvas (no pyplot, no global backend switch) and
-embedded as base64 PNG data URIs; the style is inline; nothing is fetched from a network.
+The counts are :func:`grader.reports.counts.counts`, the same numbers ``grade batch``
+prints; diagnoses are the cases' ``diagnosis`` and ``check`` fields, never their wording;
+the charts are HTML boxes (:mod:`grader.reports.charts`); the style is inline; nothing is
+fetched from a network, and everything a submission wrote is escaped.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import SubmissionRow
-from grader.reports.exports import STYLE, ExportData, _page, _safe, points  # noqa: F401 - shared look
+from grader.reports.charts import CHART_STYLE, histogram, item_bars
+from grader.reports.counts import ClassCounts, counts, who
+from grader.reports.exports import STYLE, ExportData, _page
+from grader.reports.render import points
 
-TOP_DIAGNOSES = 5
+TOP_DIAGNOSES = 15
 SLOWEST = 10
+# What a failing case's ``check`` says when the judge recognised no slip; cases whose check
+# is in _NOT_A_DIAGNOSIS say nothing beyond their item's status (a function not written,
+# cases not run after an earlier time-out or crash) and are counted under Items instead.
+_CHECKS = {"value": "wrong values", "shape": "wrong shape", "type": "wrong type",
+           "nonfinite": "NaN or inf", "keys": "a key is missing", "length": "wrong length",
+           "dtype": "index arrays of another dtype", "load": "the submission does not load",
+           "property": "the property checked does not hold",
+           "undefined": "not defined", "died": "the process died during the call",
+           "timeout": "did not finish in time", "RuntimeWarning": "a RuntimeWarning escaped"}
+_NOT_A_DIAGNOSIS = ("not implemented", "not run")
 
-REPORT_STYLE = STYLE + """
+REPORT_STYLE = STYLE + CHART_STYLE + """
 body { max-width: 72rem; }
-img { max-width: 100%; height: auto; }
 .muted { color: #666; }
-.bad { color: #a00; }
+td, th { text-align: left; }
+td:nth-child(2) { text-align: left; }
 td.num { text-align: right; }
 .grid { display: flex; flex-wrap: wrap; gap: 1rem; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem 1rem; min-width: 9rem; }
 .card b { display: block; font-size: 1.4rem; }
+.card small { display: block; color: #666; }
 """
-
-
-def _png(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def histogram(scores: list[float], max_score: float) -> str:
-    """A histogram of total scores as a PNG data URI."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 3.2))
-    ax = fig.add_subplot()
-    top = max_score if max_score > 0 else max(scores + [1.0])
-    bins = [top * i / 20 for i in range(21)]
-    ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
-    ax.set_xlabel(f"total score (out of {points(top)})")
-    ax.set_ylabel("submissions")
-    ax.set_xlim(0, top)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
-
-
-def item_chart(names: list[str], means: list[float], passes: list[float]) -> str:
-    """Mean score (% of the item's points) and pass rate per item, as a PNG data URI."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, max(2.5, 0.32 * len(names) + 1)))
-    ax = fig.add_subplot()
-    y = list(range(len(names)))
-    h = 0.4
-    ax.barh([v - h / 2 for v in y], means, height=h, label="mean score (%)", color="#4c72b0")
-    ax.barh([v + h / 2 for v in y], passes, height=h, label="pass rate (%)", color="#55a868")
-    ax.set_yticks(y, names)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.legend(loc="lower right", fontsize="small")
-    ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
 
 
 def diagnosis(case: dict[str, Any]) -> str:
@@ -84,17 +54,7 @@ def diagnosis(case: dict[str, Any]) -> str:
     return _CHECKS.get(check, check)[:200]
 
 
-_CHECKS = {"value": "wrong values", "shape": "wrong shape", "type": "wrong type",
-           "nonfinite": "NaN or inf", "keys": "a key is missing", "length": "wrong length",
-           "dtype": "index arrays of another dtype", "load": "the submission does not load",
-           "property": "the property checked does not hold",
-           "not implemented": "not implemented yet (NotImplementedError)",
-           "undefined": "not defined", "died": "the process died during the call",
-           "timeout": "did not finish in time", "not run": "not run after earlier timeouts "
-           "or crashes", "RuntimeWarning": "a RuntimeWarning escaped"}
-
-
-def _table(head: list[str], rows: list[list[str]], num: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(head: list[str], rows: list[list[str]], num: frozenset[int] = frozenset()) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(
         f"<td class=\"num\">{c}</td>" if i in num else f"<td>{c}</td>"
@@ -102,39 +62,27 @@ def _table(head: list[str], rows: list[list[str]], num: set[int] = frozenset()) 
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def build(data: ExportData) -> str:
-    """The report's HTML."""
+def _cards(c: ClassCounts) -> str:
+    mean = points(c.mean_all) if c.mean_all is not None else "–"
+    mean_graded = points(c.mean_graded) if c.mean_graded is not None else "–"
+    cards = [("submissions", str(c.submissions), ""), ("graded", str(c.graded), ""),
+             ("could not be graded", str(c.errors), "score 0"),
+             ("identical to another", str(c.identical), "byte for byte"),
+             ("students", str(c.students), ""),
+             ("no submission", str(len(c.no_submission)), ""),
+             ("mean", mean, f"of all {c.submissions}; the {c.errors} not graded count 0"),
+             ("mean of graded", mean_graded, f"of the {c.graded} graded"),
+             ("median", points(c.median_all) if c.median_all is not None else "–",
+              "of all"),
+             ("full marks", str(c.full_marks), "")]
+    return "<div class=\"grid\">" + "".join(
+        f"<div class=\"card\" data-count=\"{html.escape(k)}\"><b>{v}</b>{html.escape(k)}"
+        + (f"<small>{html.escape(note)}</small>" if note else "") + "</div>"
+        for k, v, note in cards) + "</div>"
+
+
+def _items(data: ExportData, graded: list[SubmissionRow]) -> list[str]:
     e = html.escape
-    subs = data.submissions
-    graded = [s for s in subs if s.status == "graded"]
-    errors = [s for s in subs if s.status == "error"]
-    scores = [s.score for s in subs]
-    students = data.students
-    missing = [st for st in students if st.status == "no submission"]
-    off_roster = [st for st in students if not st.on_roster] if any(
-        st.on_roster for st in students) else []
-    parts = [f"<h1>{e(data.assignment)}: batch grading report</h1>"]
-    versions = Counter(s.version for s in subs)
-    parts.append(f"<p class=\"muted\">{len(subs)} submissions from the last run; assignment "
-                 f"version{'s' * (len(versions) > 1)} "
-                 f"{e(', '.join(f'{v} ({n})' for v, n in versions.most_common()))}.</p>")
-    cards = [("submissions", str(len(subs))), ("graded", str(len(graded))),
-             ("errors", str(len(errors))), ("students", str(len(students))),
-             ("no submission", str(len(missing))),
-             ("mean", points(statistics.fmean(scores)) if scores else "–"),
-             ("median", points(statistics.median(scores)) if scores else "–"),
-             ("full marks", str(sum(abs(s.score - s.max_score) < 1e-9 for s in subs)))]
-    parts.append("<div class=\"grid\">" + "".join(
-        f"<div class=\"card\"><b>{v}</b>{e(k)}</div>" for k, v in cards) + "</div>")
-
-    parts.append("<h2>Scores</h2>")
-    image = histogram(scores, data.max_score)
-    parts.append(f"<img alt=\"histogram of total scores\" src=\"{image}\">")
-
-    # ---------------------------------------------------------------- per item
-    parts.append("<h2>Items</h2>")
-    parts.append(f"<p class=\"muted\">Over the {len(graded)} submissions that ran (the "
-                 f"{len(errors)} that could not be graded are listed under errors).</p>")
     rows, names, means, passes = [], [], [], []
     for info in data.items:
         its = [it for s in graded for it in s.items if it.item == info.id]
@@ -149,76 +97,110 @@ def build(data: ExportData) -> str:
         rows.append([e(info.id), e(info.title), points(info.max_score), points(mean),
                      f"{pct:.0f}%", f"{rate:.0f}%",
                      e(", ".join(f"{k} {v}" for k, v in st.most_common() if k != "passed"))])
-    parts.append(f"<img alt=\"mean score and pass rate per item\" "
-                 f"src=\"{item_chart(names, means, passes)}\">")
-    parts.append(_table(["item", "title", "points", "mean", "mean %", "pass rate",
-                         "other statuses"], rows, {2, 3, 4, 5}))
+    return ["<h2>Items</h2>",
+            f"<p class=\"muted\">Over the {len(graded)} submissions that were graded (those "
+            "that could not be are listed under errors).</p>",
+            item_bars(names, means, passes),
+            _table(["item", "title", "points", "mean", "mean %", "pass rate",
+                    "other statuses"], rows, frozenset({2, 3, 4, 5}))]
 
-    # ---------------------------------------------------------------- diagnoses
-    parts.append("<h2>Most common diagnoses per item</h2>")
-    parts.append("<p class=\"muted\">Failing cases' messages, numbers masked as #, counted "
-                 "once per submission.</p>")
-    diag_rows = []
-    for info in data.items:
-        counts: Counter[str] = Counter()
-        for s in graded:
-            for it in s.items:
-                if it.item == info.id:
-                    counts.update({diagnosis(c) for c in it.cases if not c.get("passed")})
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        for d, n in ranked[:TOP_DIAGNOSES]:
-            diag_rows.append([e(info.id), str(n), e(d)])
-    parts.append(_table(["item", "submissions", "diagnosis"], diag_rows, {1})
-                 if diag_rows else "<p>No failing cases.</p>")
 
-    # ---------------------------------------------------------------- errors & timeouts
-    parts.append("<h2>Errors and timeouts</h2>")
-    if errors:
-        parts.append(f"<p>{len(errors)} submission{'s' * (len(errors) != 1)} could not be "
-                     "graded (nothing of them ran, so they score 0):</p>")
-        parts.append(_table(["submission", "file", "reason", "message"],
-                            [[e(s.submission), e(s.file), e(s.reason), e(s.message)]
-                             for s in errors[:200]]))
-    timeouts: dict[str, list[str]] = {}
-    crashes: dict[str, list[str]] = {}
+def _diagnoses(graded: list[SubmissionRow]) -> list[str]:
+    """The class's most common diagnoses, by how many submissions have them."""
+    counter: Counter[tuple[str, str]] = Counter()
     for s in graded:
         for it in s.items:
-            if it.status == "timeout":
-                timeouts.setdefault(it.item, []).append(s.submission)
-            elif it.status == "error":
-                crashes.setdefault(it.item, []).append(s.submission)
+            counter.update({(it.item, diagnosis(c)) for c in it.cases
+                            if not c.get("passed") and c.get("status") != "missing"
+                            and c.get("check") not in _NOT_A_DIAGNOSIS})
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_DIAGNOSES]
+    out = ["<h2>Most common diagnoses</h2>",
+           "<p class=\"muted\">The slip the grader recognised, else what failed, counted "
+           "once per submission, most frequent first. Functions not implemented, and cases "
+           "not run after a time-out, are counted under Items (their status), not here.</p>"]
+    rows = [[html.escape(item), str(n), html.escape(d)] for (item, d), n in ranked]
+    out.append(_table(["item", "submissions", "diagnosis"], rows, frozenset({1}))
+               if rows else "<p>No failing cases.</p>")
+    return out
+
+
+def _errors(errors: list[SubmissionRow], graded: list[SubmissionRow]) -> list[str]:
+    e = html.escape
+    out = ["<h2>Errors and timeouts</h2>"]
+    if errors:
+        out.append(f"<p>{len(errors)} submission{'s' * (len(errors) != 1)} could not be "
+                   "graded (nothing of them ran, so they score 0):</p>")
+        out.append(_table(["submission", "file", "reason", "message"],
+                          [[e(s.submission), e(s.file), e(s.reason), e(s.message)]
+                           for s in errors[:200]]))
+    by_status: dict[str, dict[str, list[str]]] = {"timeout": {}, "error": {}}
+    for s in graded:
+        for it in s.items:
+            if it.status in by_status:
+                by_status[it.status].setdefault(it.item, []).append(s.submission)
     rows = []
-    for label, table in (("timeout", timeouts), ("error", crashes)):
+    for label, table in by_status.items():
         for item, keys in sorted(table.items(), key=lambda kv: -len(kv[1])):
             rows.append([e(item), label, str(len(keys)),
                          e(", ".join(keys[:8]) + (" ..." if len(keys) > 8 else ""))])
     if rows:
-        parts.append("<p>Items that raised an error or ran out of time in graded "
-                     "submissions:</p>")
-        parts.append(_table(["item", "status", "submissions", "which"], rows, {2}))
+        out.append("<p>Items that raised an error or ran out of time in graded "
+                   "submissions:</p>")
+        out.append(_table(["item", "status", "submissions", "which"], rows, frozenset({2})))
     if not errors and not rows:
-        parts.append("<p>None.</p>")
+        out.append("<p>None.</p>")
+    return out
 
-    # ---------------------------------------------------------------- slowest
-    parts.append("<h2>Slowest submissions</h2>")
-    slow = sorted(subs, key=lambda s: -s.seconds)[:SLOWEST]
-    parts.append(_table(["submission", "seconds", "score", "status"],
-                        [[e(s.submission), f"{s.seconds:.2f}", points(s.score), e(s.status)]
-                         for s in slow], {1, 2}))
 
-    # ---------------------------------------------------------------- roster
-    if missing or off_roster:
-        parts.append("<h2>Roster</h2>")
-        if missing:
-            parts.append(f"<p><b>No submission</b> ({len(missing)}): "
-                         f"{e(', '.join(st.entry.id for st in missing))}</p>")
-        if off_roster:
-            parts.append(f"<p><b>Not on the roster</b> ({len(off_roster)}): "
-                         f"{e(', '.join(st.entry.id for st in off_roster))}</p>")
-    notes = [(s.submission, n.text) for s in subs for n in s.notes if n.kind == "choice"]
+def _people(c: ClassCounts, subs: list[SubmissionRow]) -> list[str]:
+    e = html.escape
+    out = []
+    if c.identical_groups:
+        out.append("<h2>Identical submissions</h2>")
+        out.append("<p class=\"muted\">Byte-identical files handed in as different "
+                   "submissions (group members share one submission and are not here).</p>")
+        out.append(_table(["submissions", "how many"],
+                          [[e(", ".join(g)), str(len(g))] for g in c.identical_groups],
+                          frozenset({1})))
+    if c.no_submission or c.not_on_roster:
+        out.append("<h2>Roster</h2>")
+        for label, who_ in (("No submission", c.no_submission),
+                            ("Not on the roster", c.not_on_roster)):
+            if who_:
+                out.append(f"<p><b>{label}</b> ({len(who_)}): "
+                           f"{e(', '.join(who(st) for st in who_))}</p>")
+    notes = [[e(s.submission), e(n.kind), e(n.text)] for s in subs for n in s.notes][:200]
     if notes:
-        parts.append("<h2>Which file was graded</h2>")
-        parts.append(_table(["submission", "note"], [[e(k), e(n)] for k, n in notes]))
+        out.append("<h2>Notes</h2>")
+        out.append("<p class=\"muted\">Which file was graded, groups, late submissions, "
+                   "skipped notebook cells.</p>")
+        out.append(_table(["submission", "kind", "note"], notes))
+    slow = sorted(subs, key=lambda s: -s.seconds)[:SLOWEST]
+    out.append("<h2>Slowest submissions</h2>")
+    out.append(_table(["submission", "seconds", "score", "status"],
+                      [[e(s.submission), f"{s.seconds:.2f}", points(s.score), e(s.status)]
+                       for s in slow], frozenset({1, 2})))
+    return out
+
+
+def build(data: ExportData) -> str:
+    """The report's HTML."""
+    e = html.escape
+    subs = data.submissions
+    c = counts(data)
+    graded = [s for s in subs if s.status == "graded"]
+    versions = Counter(s.version for s in subs)
+    parts = [f"<h1>{e(data.assignment)}: batch grading report</h1>",
+             f"<p class=\"muted\">{len(subs)} submissions from the last run; assignment "
+             f"version{'s' * (len(versions) > 1)} "
+             f"{e(', '.join(f'{v} ({n})' for v, n in versions.most_common()))}.</p>",
+             _cards(c), "<h2>Scores</h2>",
+             "<p class=\"muted\">Every submission, those that could not be graded at 0.</p>",
+             histogram([s.score for s in subs], data.max_score)]
+    parts += _items(data, graded)
+    parts += _diagnoses(graded)
+    parts += _errors([s for s in subs if s.status != "graded"], graded)
+    parts += _people(c, subs)
     return _page(f"{data.assignment}: grading report", "\n".join(parts), REPORT_STYLE)
 
 
@@ -231,4 +213,4 @@ def write_report(data: ExportData, out: Path) -> Path:
     return out
 
 
-__all__ = ["SubmissionRow", "build", "diagnosis", "histogram", "item_chart", "write_report"]
+__all__ = ["SubmissionRow", "build", "diagnosis", "write_report"]
