@@ -41,7 +41,14 @@ class Settings:
     w: int = DEFAULT_W
     threshold: float = DEFAULT_THRESHOLD
     common: float = DEFAULT_COMMON
+    floor: float | None = None      # share of the smaller file shared to compare in full
     workers: int | None = None
+
+    @property
+    def compare_from(self) -> float:
+        """Pairs sharing at least this share of the smaller file's fingerprints are
+        compared in full (default: half the threshold; below it no pair can reach it)."""
+        return self.threshold / 2 if self.floor is None else self.floor
 
     def validate(self) -> None:
         if self.k < 3 or self.w < 1:
@@ -50,6 +57,8 @@ class Settings:
             raise UsageError("--threshold must be in (0, 1], e.g. 0.5")
         if not 0 < self.common <= 1:
             raise UsageError("--common must be in (0, 1], e.g. 0.2")
+        if self.floor is not None and not 0 <= self.floor <= 1:
+            raise UsageError("--compare-from must be in [0, 1], e.g. 0.25")
 
 
 @dataclass
@@ -138,7 +147,7 @@ def _select(entries: list[Entry], fps: list[Fingerprints], s: Settings,
     report.common_dropped = len(index.common)
     i, j, shared = index.candidates(2)
     smaller = np.minimum(index.sizes[i], index.sizes[j]).clip(min=1)
-    keep = shared / smaller >= s.threshold / 2
+    keep = shared / smaller >= s.compare_from
     out = []
     for a, b in zip(i[keep].tolist(), j[keep].tolist()):
         if entries[a].same_group(entries[b]):

@@ -140,11 +140,16 @@ def _fragments(a: Fingerprints, b: Fingerprints, runs: list[tuple[int, int, int]
 
 def compare(name_a: str, a: Fingerprints, name_b: str, b: Fingerprints, common: np.ndarray,
             k: int) -> Pair:
-    """The figures and fragments of one pair of submissions."""
+    """The figures and fragments of one pair of submissions.
+
+    Tokens inside a common fingerprint count neither as shared nor as the file's own:
+    idiom is left out of both sides of the ratio, as the starter code is.
+    """
     shared = shared_set(a, b, common)
     cov_a = _coverage(a, np.isin(a.hashes, shared), k)
     cov_b = _coverage(b, np.isin(b.hashes, shared), k)
-    own_a, own_b = a.own_tokens, b.own_tokens
+    own_a = int((a.own & ~_coverage(a, np.isin(a.hashes, common), k) | cov_a).sum())
+    own_b = int((b.own & ~_coverage(b, np.isin(b.hashes, common), k) | cov_b).sum())
     got_a, got_b = int(cov_a.sum()), int(cov_b.sum())
     frags = _fragments(a, b, _chain(a, b, shared, k), k) if len(shared) else []
     fa, fb = _per_function(a, cov_a), _per_function(b, cov_b)
