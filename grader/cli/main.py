@@ -33,6 +33,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "grader.cli.batch:report",
     "doctor": "grader.cli.doctor:doctor",
     "gradescope": "grader.cli.gradescope:gradescope",
+    "similarity": "grader.cli.similarity:similarity",
 }
 
 

@@ -44,7 +44,7 @@ class Pair:
     """Two submissions compared: the figures a TA ranks by and the evidence behind them.
 
     ``functions`` maps a function name to the share of its own tokens covered in
-    ``a`` and in ``b`` (where either is above zero).
+    ``a`` and in ``b`` (where either is above zero), the most shared tokens first.
     """
 
     a: str
@@ -112,12 +112,14 @@ def _coverage(fp: Fingerprints, hit: np.ndarray, k: int) -> np.ndarray:
     return (np.cumsum(delta[:-1]) > 0) & fp.own
 
 
-def _per_function(fp: Fingerprints, covered: np.ndarray) -> dict[str, float]:
+def _per_function(fp: Fingerprints, covered: np.ndarray) -> dict[str, tuple[float, int]]:
+    """Function -> (share of its own tokens covered, covered tokens)."""
     out = {}
     for name, lo, hi in fp.funcs:
         own = int(fp.own[lo:hi].sum())
         if own:
-            out[name] = float(covered[lo:hi].sum()) / own
+            got = int(covered[lo:hi].sum())
+            out[name] = (got / own, got)
     return out
 
 
@@ -153,8 +155,10 @@ def compare(name_a: str, a: Fingerprints, name_b: str, b: Fingerprints, common: 
     got_a, got_b = int(cov_a.sum()), int(cov_b.sum())
     frags = _fragments(a, b, _chain(a, b, shared, k), k) if len(shared) else []
     fa, fb = _per_function(a, cov_a), _per_function(b, cov_b)
-    functions = {f: (fa.get(f, 0.0), fb.get(f, 0.0)) for f in sorted(set(fa) | set(fb))
-                 if fa.get(f, 0.0) > 0 or fb.get(f, 0.0) > 0}
+    none = (0.0, 0)
+    weight = {f: fa.get(f, none)[1] + fb.get(f, none)[1] for f in set(fa) | set(fb)}
+    functions = {f: (fa.get(f, none)[0], fb.get(f, none)[0])   # most shared tokens first
+                 for f in sorted(weight, key=lambda f: (-weight[f], f)) if weight[f] > 0}
     return Pair(a=name_a, b=name_b,
                 similarity=(got_a + got_b) / max(own_a + own_b, 1),
                 cover_a=got_a / max(own_a, 1), cover_b=got_b / max(own_b, 1),
