@@ -43,6 +43,8 @@ def _lines(title: str, entries: list[str], limit: int = 20) -> None:
               help="Flag pairs at least this similar (share of both files' own code shared).")
 @click.option("--common", type=float, default=0.2, show_default=True,
               help="Drop fragments found in more than this share of the class (idiom).")
+@click.option("--min-tokens", type=int, default=40, show_default=True,
+              help="Flag only pairs sharing at least this many tokens (about 3 lines).")
 @click.option("--reference", is_flag=True,
               help="Add solutions/ASSIGNMENT.py as a source (copies of a leaked solution).")
 @click.option("--starter", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
@@ -63,7 +65,8 @@ def _lines(title: str, entries: list[str], limit: int = 20) -> None:
               help="The course folder (default: found from the current folder).")
 @handles_errors
 def similarity(assignment: str, submissions: Path, layout: str, roster: Path | None, db: Path,
-               threshold: float, common: float, reference: bool, starter: tuple[Path, ...],
+               threshold: float, common: float, min_tokens: int, reference: bool,
+               starter: tuple[Path, ...],
                csv_path: Path | None, html_path: Path | None, top: int, k: int, w: int,
                max_group: int, workers: int | None, course: Path | None) -> None:
     """Find the pairs of submissions in SUBMISSIONS that share code beyond ASSIGNMENT's
@@ -84,7 +87,8 @@ def similarity(assignment: str, submissions: Path, layout: str, roster: Path | N
         raise UsageError("--workers must be at least 1")
     if max_group < 1 or top < 0:
         raise UsageError("--max-group must be at least 1 and --top at least 0")
-    settings = Settings(k=k, w=w, threshold=threshold, common=common, workers=workers)
+    settings = Settings(k=k, w=w, threshold=threshold, common=common, min_tokens=min_tokens,
+                        workers=workers)
     r = check(assignment, submissions, root=find_root(course), db=db, settings=settings,
               layout=None if layout == "auto" else layout, roster=roster,
               max_group=max_group, reference=reference, starter=starter)

@@ -55,6 +55,7 @@ class Pair:
     longest: int                 # lines of the longest common fragment
     longest_tokens: int
     shared: int                  # distinct shared fingerprints
+    shared_tokens: int           # own tokens shared, on the side with fewer
     digest: str                  # of the shared fingerprint set: what the figures depend on
     fragments: list[Fragment] = field(default_factory=list)
     functions: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -164,7 +165,8 @@ def compare(name_a: str, a: Fingerprints, name_b: str, b: Fingerprints, common: 
                 cover_a=got_a / max(own_a, 1), cover_b=got_b / max(own_b, 1),
                 longest=max((f.lines for f in frags), default=0),
                 longest_tokens=max((f.tokens for f in frags), default=0),
-                shared=len(shared), digest=shared_digest(shared),
+                shared=len(shared), shared_tokens=min(got_a, got_b),
+                digest=shared_digest(shared),
                 fragments=frags[:_MAX_FRAGMENTS], functions=functions)
 
 

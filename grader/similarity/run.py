@@ -29,6 +29,7 @@ __all__ = ["DEFAULT_COMMON", "DEFAULT_THRESHOLD", "Settings", "SimilarityReport"
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_COMMON = 0.2
+DEFAULT_MIN_TOKENS = 40     # about three lines of code: less is no evidence, however alike
 NORMALISER = "1"        # bump when tokens.py changes what it keeps: stored files are redone
 _PARALLEL_FROM = 48     # files to fingerprint before worker processes pay for themselves
 
@@ -42,6 +43,7 @@ class Settings:
     threshold: float = DEFAULT_THRESHOLD
     common: float = DEFAULT_COMMON
     floor: float | None = None      # share of the smaller file shared to compare in full
+    min_tokens: int = DEFAULT_MIN_TOKENS
     workers: int | None = None
 
     @property
@@ -57,6 +59,8 @@ class Settings:
             raise UsageError("--threshold must be in (0, 1], e.g. 0.5")
         if not 0 < self.common <= 1:
             raise UsageError("--common must be in (0, 1], e.g. 0.2")
+        if self.min_tokens < 0:
+            raise UsageError("--min-tokens must be at least 0")
         if self.floor is not None and not 0 <= self.floor <= 1:
             raise UsageError("--compare-from must be in [0, 1], e.g. 0.25")
 
@@ -164,14 +168,14 @@ def _compare_all(entries: list[Entry], fps: list[Fingerprints], chosen: list[tup
     for a, b in chosen:
         ea, eb = entries[a], entries[b]
         old = stored.get((ea.key, eb.key))
-        if old is not None and old[0][:2] == (ea.hash, eb.hash):
-            if old[0][2] == shared_digest(shared_set(fps[a], fps[b], common)):
-                out.append(old[1])
-                report.reused_pairs += 1
-                continue
+        if old is not None and old[0][:2] == (ea.hash, eb.hash) and \
+                old[0][2] == shared_digest(shared_set(fps[a], fps[b], common)):
+            out.append(old[1])
+            report.reused_pairs += 1
+            continue
         out.append(compare(ea.key, fps[a], eb.key, fps[b], common, s.k))
     for p in out:
-        p.flagged = p.similarity >= s.threshold
+        p.flagged = p.similarity >= s.threshold and p.shared_tokens >= s.min_tokens
     out.sort(key=lambda p: (-p.similarity, -p.longest, p.a, p.b))
     return out
 
