@@ -129,6 +129,12 @@ def accuracy(tmp: Path) -> None:
           else _score(theirs, c.copied, 0.33), 0.33)
 
 
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _tokenize_only(files: list[Path]) -> float:
     t0 = time.perf_counter()
     for f in files:
@@ -147,22 +153,28 @@ def speed(tmp: Path, n: int, n_cd: int) -> None:
           f"{time.perf_counter() - t0:.0f} s), {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start")
     db = tmp / "gradebook.sqlite"
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     r = check("hw1", folder, root=ROOT, db=db)
-    cold = time.perf_counter() - t
+    cold, cpu = time.perf_counter() - t, _cpu() - c
     (folder / "latecomer.py").write_text(files[0].read_text() + "\n# late\n")
     t = time.perf_counter()
     r2 = check("hw1", folder, root=ROOT, db=db)
     warm = time.perf_counter() - t
+    c = _cpu()
     base = _tokenize_only(files)
+    base_cpu = _cpu() - c
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"  ours, cold:       {cold:6.2f} s  ({n / cold:.0f} submissions/s; "
           f"{len(r.pairs)} pairs compared in full, {len(r.flagged)} flagged; target < 10 s)")
+    print(f"    CPU time {cpu:.2f} s in all processes: {cpu / (os.cpu_count() or 1):.2f} s "
+          f"of wall time on {os.cpu_count()} idle cores (load average now "
+          f"{os.getloadavg()[0]:.1f}: other work shares the cores)")
     print(f"  ours, +1 new:     {warm:6.2f} s  ({r2.reused_files} files and "
           f"{r2.reused_pairs} pairs read back from the gradebook)")
-    print(f"  baseline: Python's tokenize alone, one process: {base:6.2f} s "
-          f"(ours / baseline = {cold / base:.2f})")
+    print(f"  baseline: Python's tokenize alone, one process: {base:6.2f} s, CPU "
+          f"{base_cpu:.2f} s (ours / baseline: wall {cold / base:.2f}, CPU "
+          f"{cpu / base_cpu:.2f})")
     print(f"  peak memory: {_mb(me):.0f} MB this process, {_mb(kids):.0f} MB the largest "
           f"worker; gradebook {db.stat().st_size / 2**20:.1f} MB")
     try:

@@ -378,31 +378,28 @@ def corpus(folder: Path) -> Corpus:
     return Corpus(folder, keys, copied, recipes)
 
 
-def big_class(folder: Path, n: int, seed: int = 0) -> None:
+def big_class(folder: Path, n: int, seed: int = 0, copies: float = 0.05) -> None:
     """``n`` hw1-sized submissions: each function from a random author, random disguises
-    (for speed; these are not independent of each other)."""
+    (for speed; these are not independent of each other), and a share ``copies`` of them
+    disguised copies of an earlier one."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     parts = {a: author_parts(a) for a in FULL}
     names = list(parts["loops"][1])
+    made: list[str] = []
     for i in range(n):
-        imports: list[str] = []
-        bodies, before = {}, {}
-        for f in names:
-            a = rng.choice(FULL)
-            bodies[f] = parts[a][1][f]
-            before[f] = parts[a][2].get(f, [])
-        for a in FULL:
-            imports += [x for x in parts[a][0] if x not in imports]
         steps = tuple(s for s in DISGUISES if rng.random() < 0.5 and s != "inline")
-        text = disguise(merge(bodies, before, imports), steps, seed=seed * 100_003 + i)
+        if made and rng.random() < copies:
+            text = disguise(rng.choice(made), steps, seed=seed * 100_003 + i)
+        else:
+            imports: list[str] = []
+            bodies, before = {}, {}
+            for f in names:
+                a = rng.choice(FULL)
+                bodies[f] = parts[a][1][f]
+                before[f] = parts[a][2].get(f, [])
+            for a in FULL:
+                imports += [x for x in parts[a][0] if x not in imports]
+            text = disguise(merge(bodies, before, imports), steps, seed=seed * 100_003 + i)
+        made.append(text)
         (folder / f"student{i:04d}.py").write_text(text, encoding="utf-8")
-
-
-if __name__ == "__main__":   # pragma: no cover
-    import sys
-
-    c = corpus(Path(sys.argv[1]))
-    print(f"{len(c.keys)} sources, {len(c.copied)} copied pairs")
-    for k, r in c.recipes.items():
-        print(f"  {k}: {r}")
