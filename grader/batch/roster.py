@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.batch.discover import Found
+from grader.batch.discover import Found, Member
 from grader.batch.gradebook import RosterEntry
 from grader.errors import UsageError
 
@@ -110,3 +110,13 @@ def match_roster(found: list[Found], roster: list[RosterEntry]) -> list[str]:
             m.name = m.name or hit.name
             m.email = m.email or hit.email
     return unmatched
+
+
+def one_id_each(found: list[Found]) -> None:
+    """Keep one member per student in each submission (matching the roster may give two
+    names of one student one id)."""
+    for f in found:
+        first: dict[str, Member] = {}
+        for m in f.members:
+            first.setdefault(m.id.casefold(), m)
+        f.members = list(first.values())

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .cli import handles_errors
-from .errors import UsageError
+from grader.cli.common import course_option, handles_errors
+from grader.errors import UsageError
 
 EPILOG = """\b
 Examples:
@@ -61,8 +61,7 @@ def _lines(title: str, entries: list[str], limit: int = 20) -> None:
 @click.option("--max-group", type=int, default=3, show_default=True,
               help="The largest group allowed to submit together.")
 @click.option("--workers", type=int, help="Processes that read the files (default: cores).")
-@click.option("--course", type=click.Path(file_okay=False, path_type=Path),
-              help="The course folder (default: found from the current folder).")
+@course_option
 @handles_errors
 def similarity(assignment: str, submissions: Path, layout: str, roster: Path | None, db: Path,
                threshold: float, common: float, min_tokens: int, reference: bool,
@@ -78,8 +77,8 @@ def similarity(assignment: str, submissions: Path, layout: str, roster: Path | N
     never compared.  Nothing leaves this machine.  Results are kept in the gradebook: a
     re-run reads again only files that changed.
     """
-    from .similarity import Settings, check
-    from .spec import find_root
+    from grader.course.folder import find_root
+    from grader.similarity import Settings, check
 
     if layout not in ("auto", "folder", "canvas", "gradescope"):
         raise UsageError(f"unknown layout {layout!r}: use auto, folder, canvas or gradescope")
@@ -92,7 +91,7 @@ def similarity(assignment: str, submissions: Path, layout: str, roster: Path | N
     r = check(assignment, submissions, root=find_root(course), db=db, settings=settings,
               layout=None if layout == "auto" else layout, roster=roster,
               max_group=max_group, reference=reference, starter=starter)
-    from .similarity.table import summary_lines, table_lines, write_csv
+    from grader.similarity.table import summary_lines, table_lines, write_csv
 
     for line in summary_lines(r) + table_lines(r, top):
         click.echo(line)
@@ -103,7 +102,7 @@ def similarity(assignment: str, submissions: Path, layout: str, roster: Path | N
         n = write_csv(r, csv_path)
         click.echo(f"wrote {csv_path}: {n} pairs")
     if html_path:
-        from .similarity.html import write_html
+        from grader.similarity.html import write_html
 
         write_html(r, html_path, top=top)
         click.echo(f"wrote {html_path}")

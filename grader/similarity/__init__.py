@@ -11,6 +11,12 @@ go to the gradebook (:mod:`.store`), a terminal table, a CSV and a side-by-side 
 report (:mod:`.html`).  No code is sent anywhere, imported or run.
 """
 
-from .run import DEFAULT_COMMON, DEFAULT_THRESHOLD, Settings, SimilarityReport, check
+from grader.similarity.run import (
+    DEFAULT_COMMON,
+    DEFAULT_THRESHOLD,
+    Settings,
+    SimilarityReport,
+    check,
+)
 
 __all__ = ["DEFAULT_COMMON", "DEFAULT_THRESHOLD", "Settings", "SimilarityReport", "check"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tokens import Tokens
+from grader.similarity.tokens import Tokens
 
 __all__ = ["DEFAULT_K", "DEFAULT_W", "Fingerprints", "fingerprint", "kgram_hashes", "winnow"]
 

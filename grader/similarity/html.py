@@ -11,11 +11,11 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ..errors import SubmissionError, UsageError
-from .pairs import Fragment, Pair
-from .run import SimilarityReport
-from .sources import read_code
-from .table import matching_functions, summary_lines
+from grader.errors import SubmissionError, UsageError
+from grader.similarity.pairs import Fragment, Pair
+from grader.similarity.run import SimilarityReport
+from grader.similarity.sources import read_code
+from grader.similarity.table import matching_functions, summary_lines
 
 __all__ = ["render_html", "write_html"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .fingerprints import Fingerprints
+from grader.similarity.fingerprints import Fingerprints
 
 __all__ = ["Fragment", "Pair", "clusters", "compare", "shared_digest"]
 

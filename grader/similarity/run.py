@@ -16,14 +16,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
-from ..gradebook import now
-from .fingerprints import DEFAULT_K, DEFAULT_W, Fingerprints, fingerprint, starter_hashes
-from .index import build_index
-from .pairs import Pair, clusters, compare, shared_digest, shared_set
-from .sources import Entry, Gathered, Skipped, gather, reference_entry, starter_sources
-from .store import SimilarityStore
-from .tokens import tokenize_source
+from grader.batch.gradebook import now
+from grader.errors import UsageError
+from grader.similarity.fingerprints import (
+    DEFAULT_K,
+    DEFAULT_W,
+    Fingerprints,
+    fingerprint,
+    starter_hashes,
+)
+from grader.similarity.index import build_index
+from grader.similarity.pairs import Pair, clusters, compare, shared_digest, shared_set
+from grader.similarity.sources import (
+    Entry,
+    Gathered,
+    Skipped,
+    gather,
+    reference_entry,
+    starter_sources,
+)
+from grader.similarity.store import SimilarityStore
+from grader.similarity.tokens import tokenize_source
 
 __all__ = ["DEFAULT_COMMON", "DEFAULT_THRESHOLD", "Settings", "SimilarityReport", "check"]
 
@@ -114,7 +127,7 @@ def _fp_worker(code: str) -> Fingerprints:
 
 def _fingerprint_all(codes: list[str], starter: np.ndarray, s: Settings) -> list[Fingerprints]:
     """Fingerprints of ``codes``, in worker processes where there are many."""
-    from ..batch import cores
+    from grader.batch.pool import cores
 
     workers = s.workers or cores()
     if len(codes) < _PARALLEL_FROM or workers < 2:
@@ -135,7 +148,7 @@ def _params(s: Settings, starter: list[str]) -> str:
 
 def _graded(root: Path, assignment: str) -> list[str]:
     """The assignment's graded function names (empty where its cases cannot be read)."""
-    from ..spec import load
+    from grader.course.folder import load
 
     try:
         a = load(assignment, root, public_only=True)

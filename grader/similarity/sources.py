@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..batch import check_groups, content_hash, discover, match_roster, read_roster
-from ..errors import SubmissionError, UsageError
-from ..spec import paths
-from ..submission import load_source
+from grader.batch.discover import check_groups, discover
+from grader.batch.records import content_hash
+from grader.batch.roster import match_roster, one_id_each, read_roster
+from grader.course.folder import paths
+from grader.course.submission import load_source
+from grader.errors import SubmissionError, UsageError
 
 __all__ = ["REFERENCE_KEY", "Entry", "Gathered", "Skipped", "gather", "read_code"]
 
@@ -61,15 +63,6 @@ def read_code(path: Path) -> str:
     return load_source(path).code
 
 
-def _dedupe_members(found: list) -> None:
-    """One member per student once the roster gave two spellings of one id."""
-    for f in found:
-        first: dict[str, object] = {}
-        for m in f.members:
-            first.setdefault(m.id.casefold(), m)
-        f.members = list(first.values())
-
-
 def gather(folder: Path, assignment: str, *, layout: str | None = None,
            roster: Path | None = None, max_group: int = 3,
            exclude: tuple[Path, ...] = ()) -> Gathered:
@@ -78,11 +71,11 @@ def gather(folder: Path, assignment: str, *, layout: str | None = None,
     skip = [*exclude, *([roster] if roster else [])]
     disc = discover(folder, assignment, layout, exclude=skip, max_group=max_group)
     unmatched = match_roster(disc.found, people) if people is not None else []
-    _dedupe_members(disc.found)
+    one_id_each(disc.found)
     check_groups(disc.found, max_group)
     entries, skipped = [], []
     for f in disc.found:
-        notes = list(f.notes)
+        notes = [str(n) for n in f.notes]
         if f.error and f.reason != "group":
             skipped.append(Skipped(f.key, f.error))
             continue

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..gradebook import Gradebook, now
-from .fingerprints import Fingerprints
-from .pairs import Fragment, Pair
+from grader.batch.gradebook import Gradebook, now
+from grader.similarity.fingerprints import Fingerprints
+from grader.similarity.pairs import Fragment, Pair
 
 __all__ = ["SimilarityStore"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..errors import UsageError
-from .pairs import Pair
-from .run import SimilarityReport
+from grader.errors import UsageError
+from grader.similarity.pairs import Pair
+from grader.similarity.run import SimilarityReport
 
 __all__ = ["matching_functions", "summary_lines", "table_lines", "write_csv"]
 
