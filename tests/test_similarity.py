@@ -270,7 +270,9 @@ def test_html_report_in_headless_chromium(measured, tmp_path):
         pytest.skip("chromium cannot be installed here (CI installs it: .ci/run)")
     c, _ = measured
     subs = tmp_path / "subs"
-    shutil.copytree(c.folder, subs)
+    subs.mkdir()
+    for key in ("s01", "s04", "s07", "s10"):     # a small page: the browser starts faster
+        shutil.copy(c.folder / f"{key}.py", subs)
     hostile = "</pre><script>document.body.dataset.pwned='1'</script><b>x</b>"
     text = (subs / "s04.py").read_text()
     (subs / "evil.py").write_text(text.replace("import numpy as np",

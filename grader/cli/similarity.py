@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from grader.cli.common import course_option, handles_errors
+from grader.cli.common import course_option, echo_list, handles_errors, layout_option
 from grader.errors import UsageError
 
 EPILOG = """\b
@@ -19,22 +19,10 @@ Examples:
 """
 
 
-def _lines(title: str, entries: list[str], limit: int = 20) -> None:
-    if not entries:
-        return
-    click.echo(f"{title} ({len(entries)}):")
-    for e in entries[:limit]:
-        click.echo(f"  {e}")
-    if len(entries) > limit:
-        click.echo(f"  ... and {len(entries) - limit} more")
-
-
 @click.command("similarity", epilog=EPILOG)
 @click.argument("assignment")
 @click.argument("submissions", type=click.Path(path_type=Path))
-@click.option("--layout", default="auto", show_default=True,
-              metavar="auto|folder|canvas|gradescope",
-              help="How SUBMISSIONS is organised (detected by default), as for grade batch.")
+@layout_option
 @click.option("--roster", type=click.Path(path_type=Path),
               help="CSV of the class (id,name,email), to give members their roster ids.")
 @click.option("--db", type=click.Path(path_type=Path), default="gradebook.sqlite",
@@ -95,9 +83,9 @@ def similarity(assignment: str, submissions: Path, layout: str, roster: Path | N
 
     for line in summary_lines(r) + table_lines(r, top):
         click.echo(line)
-    _lines("skipped", [f"{s.key}: {s.message}" for s in r.skipped])
-    _lines("not on the roster", r.unmatched)
-    _lines("ignored (not a submission)", r.ignored)
+    echo_list("skipped", [f"{s.key}: {s.message}" for s in r.skipped], 20)
+    echo_list("not on the roster", r.unmatched, 20)
+    echo_list("ignored (not a submission)", r.ignored, 20)
     if csv_path:
         n = write_csv(r, csv_path)
         click.echo(f"wrote {csv_path}: {n} pairs")
