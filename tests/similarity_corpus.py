@@ -378,10 +378,36 @@ def corpus(folder: Path) -> Corpus:
     return Corpus(folder, keys, copied, recipes)
 
 
+_NOISE = ("{v} = {a} * {b}", "{v} = [{a}, {b}, {c}]", "if {a} > {b}:\n    {v} = {c}",
+          "for {v} in range({a}):\n    pass", "{v} = 'step %d' % {a}",
+          "{v} = dict(first={a}, second={b})", "{v} = ({a}, {b})\nassert len({v}) == 2",
+          "{v} = {a} if {b} else {c}", "{v} = not {a}", "{v} = str({a}).upper()")
+
+
+def noise(src: str, rng: random.Random) -> str:
+    """One to three harmless statements of one's own in each function (new names only):
+    what makes two students' versions of the same idea differ."""
+    lines = src.splitlines()
+    for fn in sorted(_functions(ast.parse(src)), key=lambda f: -f.lineno):
+        body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) else fn.body
+        if not body:
+            continue
+        for _ in range(rng.randint(1, 3)):
+            at = rng.choice(body)
+            text = rng.choice(_NOISE).format(v=f"extra_{rng.randint(0, 999)}",
+                                             a=rng.randint(0, 9), b=rng.randint(0, 9),
+                                             c=rng.randint(0, 9))
+            pad = " " * at.col_offset
+            lines[at.lineno - 1:at.lineno - 1] = [pad + t for t in text.splitlines()]
+            body = [b for b in body if b.lineno < at.lineno] or body[:1]
+    return "\n".join(lines) + "\n"
+
+
 def big_class(folder: Path, n: int, seed: int = 0, copies: float = 0.05) -> None:
-    """``n`` hw1-sized submissions: each function from a random author, random disguises
-    (for speed; these are not independent of each other), and a share ``copies`` of them
-    disguised copies of an earlier one."""
+    """``n`` hw1-sized submissions: each function from a random author with statements of
+    the student's own added (:func:`noise`) and random disguises, and a share ``copies`` of
+    them disguised copies of an earlier one (for speed: these are not independent
+    solutions)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     parts = {a: author_parts(a) for a in FULL}
@@ -400,6 +426,7 @@ def big_class(folder: Path, n: int, seed: int = 0, copies: float = 0.05) -> None
                 before[f] = parts[a][2].get(f, [])
             for a in FULL:
                 imports += [x for x in parts[a][0] if x not in imports]
-            text = disguise(merge(bodies, before, imports), steps, seed=seed * 100_003 + i)
+            text = noise(merge(bodies, before, imports), rng)
+            text = disguise(text, steps, seed=seed * 100_003 + i)
         made.append(text)
         (folder / f"student{i:04d}.py").write_text(text, encoding="utf-8")

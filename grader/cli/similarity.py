@@ -9,6 +9,8 @@ import click
 
 from grader.cli.common import course_option, echo_list, handles_errors, layout_option
 from grader.errors import UsageError
+from grader.similarity.fingerprints import DEFAULT_K, DEFAULT_W
+from grader.similarity.run import DEFAULT_COMMON, DEFAULT_MIN_TOKENS, DEFAULT_THRESHOLD
 
 EPILOG = """\b
 Examples:
@@ -27,11 +29,11 @@ Examples:
               help="CSV of the class (id,name,email), to give members their roster ids.")
 @click.option("--db", type=click.Path(path_type=Path), default="gradebook.sqlite",
               show_default=True, help="The gradebook file the results are kept in.")
-@click.option("--threshold", type=float, default=0.5, show_default=True,
+@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
               help="Flag pairs at least this similar (share of both files' own code shared).")
-@click.option("--common", type=float, default=0.2, show_default=True,
+@click.option("--common", type=float, default=DEFAULT_COMMON, show_default=True,
               help="Drop fragments found in more than this share of the class (idiom).")
-@click.option("--min-tokens", type=int, default=40, show_default=True,
+@click.option("--min-tokens", type=int, default=DEFAULT_MIN_TOKENS, show_default=True,
               help="Flag only pairs sharing at least this many tokens (about 3 lines).")
 @click.option("--reference", is_flag=True,
               help="Add solutions/ASSIGNMENT.py as a source (copies of a leaked solution).")
@@ -43,9 +45,9 @@ Examples:
               help="Write a self-contained HTML report with the flagged pairs side by side.")
 @click.option("--top", type=int, default=20, show_default=True,
               help="Rows of the table (the flagged pairs are always shown).")
-@click.option("-k", "k", type=int, default=15, show_default=True,
+@click.option("-k", "k", type=int, default=DEFAULT_K, show_default=True,
               help="Tokens per fingerprint (shorter: finds smaller fragments, more noise).")
-@click.option("-w", "w", type=int, default=8, show_default=True, help="Winnowing window.")
+@click.option("-w", "w", type=int, default=DEFAULT_W, show_default=True, help="Winnowing window.")
 @click.option("--max-group", type=int, default=3, show_default=True,
               help="The largest group allowed to submit together.")
 @click.option("--workers", type=int, help="Processes that read the files (default: cores).")

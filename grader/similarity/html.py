@@ -125,7 +125,8 @@ def _ranking(r: SimilarityReport, shown: set[int], top: int) -> str:
         if not (p.flagged or i <= top):
             continue
         link = f"<a href='#pair-{i}'>#{i}</a>" if i in shown else f"{i}"
-        funcs = ", ".join(matching_functions(p, r.graded))
+        names = matching_functions(p, r.graded)
+        funcs = ", ".join(names[:6]) + (f" (+{len(names) - 6})" if len(names) > 6 else "")
         rows.append(f"<tr class='{'flagged' if p.flagged else ''}'><td>{link}</td>"
                     f"<td>{_e(p.a)}</td><td>{_e(p.b)}</td>"
                     f"<td class='num'>{p.similarity:.1%}</td><td class='num'>{p.cover_a:.0%}"
