@@ -47,7 +47,11 @@ _SCRIPT = """
     if(t){other.scrollTop=t.offsetTop-other.offsetTop-20;t.classList.add('hit');}
     m.classList.add('hit');
   }
-  document.querySelectorAll('pre.code').forEach(function(p){p.addEventListener('click',jump);});
+  document.querySelectorAll('pre.code').forEach(function(p){
+    p.addEventListener('click',jump);
+    var first=p.querySelector('mark[data-frag="0"]');   /* open at the longest fragment */
+    if(first){p.scrollTop=first.offsetTop-p.offsetTop-20;}
+  });
   var n=0;document.querySelectorAll('section.pair').forEach(function(s){
     var a=s.querySelectorAll('pre[data-side="a"] mark').length;
     var b=s.querySelectorAll('pre[data-side="b"] mark').length;
@@ -102,8 +106,11 @@ def _functions_table(p: Pair, graded: list[str]) -> str:
         return "<p>No function is half shared.</p>"
     rows = "".join(f"<tr><td>{_e(n)}</td><td class='num'>{p.functions[n][0]:.0%}</td>"
                    f"<td class='num'>{p.functions[n][1]:.0%}</td></tr>" for n in names)
-    return ("<table class='functions'><tr><th>function</th><th>shared in a</th>"
-            f"<th>shared in b</th></tr>{rows}</table>")
+    shown = ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+    return (f"<details{' open' if len(names) <= 8 else ''}><summary>{len(names)} functions "
+            f"half shared or more: {_e(shown)}</summary><table class='functions'><tr>"
+            f"<th>function</th><th>shared in a</th><th>shared in b</th></tr>{rows}</table>"
+            "</details>")
 
 
 def _pair_section(r: SimilarityReport, rank: int, p: Pair) -> str:
