@@ -144,7 +144,7 @@ def test_the_starter_code_is_not_evidence(tmp_path):
     (tmp_path / "s" / "cat.py").write_text((ROOT / "exercises" / "hw1.py").read_text())
     r = check("hw1", tmp_path / "s", root=ROOT, settings=Settings(floor=0.0))
     assert [s.key for s in r.skipped] == ["cat"]
-    assert "nothing to compare" in r.skipped[0].message
+    assert "nothing to compare" in r.skipped[0].message and r.skipped[0].reason == "starter"
     assert all(p.similarity < 0.1 for p in r.pairs)
 
 

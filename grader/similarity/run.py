@@ -238,7 +238,8 @@ def _run(assignment: str, got: Gathered, starter_code: list[str], params: str, s
         fp = made.get(e.key) or stored_files[(e.key, e.hash)]
         if fp.own_tokens == 0 or len(fp.hashes) == 0:
             report.skipped.append(Skipped(e.key, f"{e.path.name} has no code of its own "
-                                                 "beyond the starter code: nothing to compare"))
+                                                 "beyond the starter code: nothing to compare",
+                                          "starter"))
             continue
         entries.append(e)
         fps.append(fp)

@@ -18,6 +18,7 @@ from grader.batch.roster import match_roster, one_id_each, read_roster
 from grader.course.folder import paths
 from grader.course.submission import load_source
 from grader.errors import SubmissionError, UsageError
+from grader.result import Note
 
 __all__ = ["REFERENCE_KEY", "Entry", "Gathered", "Skipped", "gather", "read_code"]
 
@@ -33,7 +34,7 @@ class Entry:
     path: Path
     code: str
     hash: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     def same_group(self, other: Entry) -> bool:
         """True where the two share a student: a group's own work is never evidence."""
@@ -43,10 +44,15 @@ class Entry:
 
 @dataclass
 class Skipped:
-    """A submission with nothing to compare, and why (as ``grade batch`` would say)."""
+    """A submission with nothing to compare, and why (as ``grade batch`` would say).
+
+    ``reason`` is ``layout`` (no code file found), ``input`` (the file cannot be read as
+    code) or ``starter`` (nothing in it but the starter code).
+    """
 
     key: str
     message: str
+    reason: str = "input"
 
 
 @dataclass
@@ -75,14 +81,14 @@ def gather(folder: Path, assignment: str, *, layout: str | None = None,
     check_groups(disc.found, max_group)
     entries, skipped = [], []
     for f in disc.found:
-        notes = [str(n) for n in f.notes]
+        notes = list(f.notes)
         if f.error and f.reason != "group":
-            skipped.append(Skipped(f.key, f.error))
+            skipped.append(Skipped(f.key, f.error, "layout"))
             continue
         if f.error:     # a group problem is the gradebook's business; the code still counts
-            notes.append(f.error)
+            notes.append(Note("group", f.error))
         if f.path is None:
-            skipped.append(Skipped(f.key, f"{f.key}: nothing to compare"))
+            skipped.append(Skipped(f.key, f"{f.key}: nothing to compare", "layout"))
             continue
         try:
             code = read_code(f.path)

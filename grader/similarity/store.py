@@ -145,7 +145,7 @@ class SimilarityStore:
             conn.execute("DELETE FROM similarity_pairs WHERE assignment = ?", (assignment,))
             for e, fp in files:
                 meta, data = _pack(fp)
-                meta["notes"] = e.notes
+                meta["notes"] = [n.to_json() for n in e.notes]
                 conn.execute("INSERT INTO similarity_files VALUES (?,?,?,?,?,?,?,?,?)",
                              (assignment, e.key, e.hash, params, json.dumps(e.members),
                               str(e.path), json.dumps(meta), data, stamp))
