@@ -146,7 +146,7 @@ def _tokenize_only(files: list[Path]) -> float:
 def speed(tmp: Path, n: int, n_cd: int) -> None:
     folder = tmp / "class"
     t0 = time.perf_counter()
-    big_class(folder, n)
+    truth = big_class(folder, n)
     files = sorted(folder.glob("*.py"))
     lines = sum(f.read_text().count("\n") for f in files) / len(files)
     print(f"\nspeed: {n} submissions of {lines:.0f} lines on average (generated in "
@@ -170,6 +170,10 @@ def speed(tmp: Path, n: int, n_cd: int) -> None:
     print(f"    CPU time {cpu:.2f} s in all processes: {cpu / (os.cpu_count() or 1):.2f} s "
           f"of wall time on {os.cpu_count()} idle cores (load average now "
           f"{os.getloadavg()[0]:.1f}: other work shares the cores)")
+    found = {frozenset((p.a, p.b)) for p in r.flagged}
+    print(f"    {len(found & truth)} of the {len(truth)} copied pairs flagged (recall "
+          f"{len(found & truth) / max(len(truth), 1):.2f}); {len(found - truth)} other pairs "
+          "flagged (these students share whole functions by construction)")
     print(f"  ours, +1 new:     {warm:6.2f} s  ({r2.reused_files} files and "
           f"{r2.reused_pairs} pairs read back from the gradebook)")
     print(f"  baseline: Python's tokenize alone, one process: {base:6.2f} s, CPU "

@@ -403,20 +403,24 @@ def noise(src: str, rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
-def big_class(folder: Path, n: int, seed: int = 0, copies: float = 0.05) -> None:
+def big_class(folder: Path, n: int, seed: int = 0,
+              copies: float = 0.05) -> set[frozenset[str]]:
     """``n`` hw1-sized submissions: each function from a random author with statements of
     the student's own added (:func:`noise`) and random disguises, and a share ``copies`` of
     them disguised copies of an earlier one (for speed: these are not independent
-    solutions)."""
+    solutions).  Returns the copied pairs (a copy of a copy is a copy of its source too)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     parts = {a: author_parts(a) for a in FULL}
     names = list(parts["loops"][1])
     made: list[str] = []
+    lineage: list[int] = []
     for i in range(n):
         steps = tuple(s for s in DISGUISES if rng.random() < 0.5 and s != "inline")
         if made and rng.random() < copies:
-            text = disguise(rng.choice(made), steps, seed=seed * 100_003 + i)
+            source = rng.randrange(len(made))
+            lineage.append(lineage[source])
+            text = disguise(made[source], steps, seed=seed * 100_003 + i)
         else:
             imports: list[str] = []
             bodies, before = {}, {}
@@ -428,5 +432,8 @@ def big_class(folder: Path, n: int, seed: int = 0, copies: float = 0.05) -> None
                 imports += [x for x in parts[a][0] if x not in imports]
             text = noise(merge(bodies, before, imports), rng)
             text = disguise(text, steps, seed=seed * 100_003 + i)
+            lineage.append(i)
         made.append(text)
         (folder / f"student{i:04d}.py").write_text(text, encoding="utf-8")
+    return {frozenset((f"student{a:04d}", f"student{b:04d}")) for a in range(n)
+            for b in range(a + 1, n) if lineage[a] == lineage[b]}

@@ -30,7 +30,7 @@ class Index:
 
     ``counts[i, j]`` (``i < j``) is the number of distinct fingerprints submissions ``i``
     and ``j`` share once common ones are left out; ``sizes[i]`` the number of distinct
-    fingerprints of ``i``; ``common`` the dropped hashes, sorted.
+    fingerprints of ``i`` that are not common; ``common`` the dropped hashes, sorted.
     """
 
     counts: np.ndarray
@@ -98,5 +98,6 @@ def build_index(hashes: list[np.ndarray], common: float = 0.2) -> Index:
     large = ~dropped & (sizes > _DIRECT)
     _add_direct(counts, owner, starts[small], sizes[small])
     _add_product(counts, owner, starts[large], sizes[large])
-    return Index(counts=counts, sizes=np.array([len(u) for u in unique], dtype=np.int64),
+    kept = np.repeat(~dropped, sizes)          # per posting: its fingerprint is kept
+    return Index(counts=counts, sizes=np.bincount(owner[kept], minlength=n).astype(np.int64),
                  common=flat[starts[dropped]])

@@ -57,7 +57,7 @@ def token_id(text: str) -> int:
 
 _FIXED = {tokenize.NUMBER: "0", tokenize.STRING: "S", tokenize.NEWLINE: ";",
           tokenize.INDENT: "{", tokenize.DEDENT: "}"}
-_DEPTH = {tokenize.INDENT: 1, tokenize.DEDENT: -1}
+_STARTS = frozenset((tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT))
 
 
 def _blank_comment_lines(code: str) -> str:
@@ -68,62 +68,73 @@ def _blank_comment_lines(code: str) -> str:
     return "".join("\n" if line.lstrip().startswith("#") else line for line in lines)
 
 
-def _raw(code: str) -> tuple[list[tuple[str, int, int]], list[str], int]:
-    """(normalised text, line, indent depth) of each token, the names of the top-level
-    ``def``s in order, and the line where reading stopped (0: it did not)."""
-    out: list[tuple[str, int, int]] = []
-    names: list[str] = []
-    prev, depth, in_fstring = "", 0, 0
-    fixed, keep, name_type = _FIXED, _KEEP_NAMES, tokenize.NAME
-    try:
-        for kind, string, start, _end, _line in tokenize.generate_tokens(
-                io.StringIO(_blank_comment_lines(code)).readline):
-            if kind in _SKIP:
-                continue
-            if kind == _FSTRING_START or in_fstring:   # an f-string is one literal
-                in_fstring += (kind == _FSTRING_START) - (kind == _FSTRING_END)
-                if kind == _FSTRING_START and in_fstring == 1:
-                    out.append(("S", start[0], depth))
-                continue
-            depth += _DEPTH.get(kind, 0)
-            if kind == name_type:
-                if prev == "def" and depth == 0:
-                    names.append(string)
-                text = string if prev == "." or string in keep else "N"
-            else:
-                text = fixed.get(kind, string)
-            out.append((text, start[0], depth))
-            prev = string
-    except (tokenize.TokenError, IndentationError, SyntaxError) as e:
-        line = e.args[1][0] if len(e.args) > 1 and isinstance(e.args[1], tuple) else 0
-        return out, names, int(line or (out[-1][1] if out else 1))
-    return out, names, 0
+class _Reader:
+    """One pass over ``tokenize``'s tokens: the normalised texts, their lines and indent
+    depths, the top-level ``def`` names, and where reading stopped (0: it did not).
+
+    Statements that are only string literals (docstrings) are left out as they come:
+    a string run that starts a statement is taken back when a NEWLINE ends it."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.lines: list[int] = []
+        self.depths: list[int] = []
+        self.names: list[str] = []
+        self.stopped = 0
+
+    def read(self, code: str) -> _Reader:
+        texts, lines, depths, names = self.texts, self.lines, self.depths, self.names
+        prev, depth, in_fstring = "", 0, 0
+        at_start, run = True, -1           # a statement starts here; its string run began
+        fixed, keep, skip = _FIXED, _KEEP_NAMES, _SKIP
+        name, string_, newline = tokenize.NAME, tokenize.STRING, tokenize.NEWLINE
+        try:
+            for kind, text, start, _end, _line in tokenize.generate_tokens(
+                    io.StringIO(_blank_comment_lines(code)).readline):
+                if kind in skip:
+                    continue
+                if kind == _FSTRING_START or in_fstring:   # an f-string is one literal
+                    in_fstring += (kind == _FSTRING_START) - (kind == _FSTRING_END)
+                    if kind != _FSTRING_START or in_fstring != 1:
+                        continue
+                    kind, text = string_, '""'
+                if kind == name:
+                    if prev == "def" and depth == 0:
+                        names.append(text)
+                    norm = text if prev == "." or text in keep else "N"
+                else:
+                    if run >= 0 and kind != string_:
+                        if kind == newline:                  # a docstring: taken back
+                            del texts[run:], lines[run:], depths[run:]
+                            run, prev, at_start = -1, text, True
+                            continue
+                        run = -1
+                    if kind == string_ and at_start:
+                        run = len(texts)
+                    elif kind == tokenize.INDENT:
+                        depth += 1
+                    elif kind == tokenize.DEDENT:
+                        depth -= 1
+                    norm = fixed.get(kind, text)
+                at_start = kind in _STARTS
+                texts.append(norm)
+                lines.append(start[0])
+                depths.append(depth)
+                prev = text
+        except (tokenize.TokenError, IndentationError, SyntaxError) as e:
+            line = e.args[1][0] if len(e.args) > 1 and isinstance(e.args[1], tuple) else 0
+            self.stopped = int(line or (lines[-1] if lines else 1))
+        return self
 
 
-def _drop_docstrings(raw: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Without statements that are only string literals (docstrings, notes in strings)."""
-    out: list[tuple[str, int, int]] = []
-    i, n = 0, len(raw)
-    while i < n:
-        starts = not out or out[-1][0] in (";", "{", "}", ":")
-        if starts and raw[i][0] == "S":
-            j = i
-            while j < n and raw[j][0] == "S":
-                j += 1
-            if j == n or raw[j][0] == ";":
-                i = j + 1
-                continue
-        out.append(raw[i])
-        i += 1
-    return out
-
-
-def _functions(raw: list[tuple[str, int, int]], names: list[str]) -> list[tuple[str, int, int]]:
+def _functions(texts: list[str], depths: list[int],
+               names: list[str]) -> list[tuple[str, int, int]]:
     """The top-level ``def``s as (name, first token, end token), in order."""
     funcs: list[tuple[str, int, int]] = []
     name, first, inside = "", -1, False
     k = 0
-    for i, (text, _line, depth) in enumerate(raw):
+    for i, text in enumerate(texts):
+        depth = depths[i]
         if first >= 0 and depth > 0:
             inside = True
         elif first >= 0 and inside and text != "}":
@@ -134,15 +145,14 @@ def _functions(raw: list[tuple[str, int, int]], names: list[str]) -> list[tuple[
                 name, first = names[k], i
             k += 1
     if first >= 0:
-        funcs.append((name, first, len(raw)))
+        funcs.append((name, first, len(texts)))
     return funcs
 
 
 def tokenize_source(code: str) -> Tokens:
     """The normalised tokens of ``code``; source that stops being Python is read up to there."""
-    raw, names, stopped = _raw(code)
-    raw = _drop_docstrings(raw)
-    funcs = _functions(raw, names)
-    ids = np.fromiter((token_id(t) for t, _, _ in raw), dtype=np.uint64, count=len(raw))
-    lines = np.fromiter((ln for _, ln, _ in raw), dtype=np.int32, count=len(raw))
-    return Tokens(ids, lines, funcs, stopped)
+    r = _Reader().read(code)
+    ids = {t: token_id(t) for t in set(r.texts)}
+    return Tokens(np.array([ids[t] for t in r.texts], dtype=np.uint64),
+                  np.array(r.lines, dtype=np.int32), _functions(r.texts, r.depths, r.names),
+                  r.stopped)
