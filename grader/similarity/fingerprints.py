@@ -44,6 +44,7 @@ class Fingerprints:
 
     @property
     def own_tokens(self) -> int:
+        """The file's size in comparisons: its tokens that are not starter code."""
         return int(self.own.sum())
 
 

@@ -164,6 +164,7 @@ def render_html(r: SimilarityReport, *, top: int = 20, max_pairs: int = 50) -> s
 
 
 def write_html(r: SimilarityReport, path: Path, **kw: int) -> None:
+    """Write :func:`render_html`'s page to ``path`` (UTF-8)."""
     try:
         Path(path).write_text(render_html(r, **kw), encoding="utf-8")
     except OSError as e:

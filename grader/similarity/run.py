@@ -66,6 +66,7 @@ class Settings:
         return self.threshold / 2 if self.floor is None else self.floor
 
     def validate(self) -> None:
+        """Raise a one-line UsageError for a setting out of its range."""
         if self.k < 3 or self.w < 1:
             raise UsageError("-k must be at least 3 and -w at least 1")
         if not 0 < self.threshold <= 1:
@@ -102,6 +103,7 @@ class SimilarityReport:
 
     @property
     def flagged(self) -> list[Pair]:
+        """The pairs worth a TA's look, most similar first."""
         return [p for p in self.pairs if p.flagged]
 
     def rank_of(self, a: str, b: str) -> int | None:
