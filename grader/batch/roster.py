@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.batch.discover import Found
+from grader.batch.discover import Found, Member
 from grader.batch.gradebook import RosterEntry
 from grader.errors import UsageError
 
@@ -118,3 +118,13 @@ def is_test_student(entry: RosterEntry) -> bool:
     """Canvas's "Student, Test" (the student view's user): in every Canvas export, never a
     real student, so neither missing nor graded."""
     return entry.name.strip().casefold() in ("student, test", "test student")
+
+
+def one_id_each(found: list[Found]) -> None:
+    """Keep one member per student in each submission (matching the roster may give two
+    names of one student one id)."""
+    for f in found:
+        first: dict[str, Member] = {}
+        for m in f.members:
+            first.setdefault(m.id.casefold(), m)
+        f.members = list(first.values())

@@ -12,21 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.batch.claims import Claims
 from grader.batch.discover import (
     LAYOUTS,
     MAX_GROUP,
     Discovery,
     Found,
-    Member,
     check_groups,
     detect_layout,
     discover,
 )
-from grader.batch.claims import Claims
 from grader.batch.gradebook import Gradebook, ItemRow, SubmissionRow, now
 from grader.batch.pool import _context, _Task, _Worker, cores
 from grader.batch.records import _error_hash, content_hash, fatal_message
-from grader.batch.roster import match_roster, read_roster
+from grader.batch.roster import match_roster, one_id_each, read_roster
 from grader.errors import GraderError, UsageError
 from grader.result import Note
 
@@ -149,11 +148,7 @@ class BatchRun:
         self._check_layout(disc)
         self._layout = disc.layout
         unmatched = match_roster(disc.found, roster) if roster is not None else []
-        for f in disc.found:   # matching may give two names of one student one id
-            first: dict[str, Member] = {}
-            for m in f.members:
-                first.setdefault(m.id.casefold(), m)
-            f.members = list(first.values())
+        one_id_each(disc.found)
         # ... and show a student in two submissions only now
         check_groups(disc.found, self.max_group)
         book = Gradebook(self.db)

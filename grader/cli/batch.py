@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from grader.cli.common import course_option, handles_errors
+from grader.cli.common import course_option, echo_list, handles_errors, layout_option
 from grader.errors import UsageError
 
 DEFAULT_DB = "gradebook.sqlite"
@@ -42,13 +42,7 @@ Example:
 
 
 def _lines(title: str, entries: list[str], limit: int = 30) -> None:
-    if not entries:
-        return
-    click.echo(f"{title} ({len(entries)}):")
-    for e in entries[:limit]:
-        click.echo(f"  {e}")
-    if len(entries) > limit:
-        click.echo(f"  ... and {len(entries) - limit} more (see `grade report`)")
+    echo_list(title, entries, limit, more=" (see `grade report`)")
 
 
 def _interrupted(s: Any) -> None:
@@ -90,9 +84,7 @@ def _gradebook_lines(s: Any) -> None:
 @click.command("batch", epilog=EPILOG_BATCH)
 @click.argument("assignment")
 @click.argument("submissions", type=click.Path(path_type=Path))
-@click.option("--layout", default="auto", show_default=True,
-              metavar="auto|folder|canvas|gradescope",
-              help="How SUBMISSIONS is organised (detected by default).")
+@layout_option
 @click.option("--roster", type=click.Path(path_type=Path),
               help="CSV of the class (id,name,email): who has no submission, which files "
                    "match nobody.")

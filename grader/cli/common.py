@@ -16,6 +16,22 @@ course_option = click.option(
     help="The course folder (default: found from the current folder).")
 
 
+layout_option = click.option(
+    "--layout", default="auto", show_default=True, metavar="auto|folder|canvas|gradescope",
+    help="How SUBMISSIONS is organised (detected by default).")
+
+
+def echo_list(title: str, entries: list[str], limit: int = 30, more: str = "") -> None:
+    """A titled, counted list of lines, cut after ``limit`` (``more``: where the rest is)."""
+    if not entries:
+        return
+    click.echo(f"{title} ({len(entries)}):")
+    for e in entries[:limit]:
+        click.echo(f"  {e}")
+    if len(entries) > limit:
+        click.echo(f"  ... and {len(entries) - limit} more{more}")
+
+
 def fail(message: str) -> None:
     """A user mistake: one line on stderr, exit code 2."""
     click.echo(f"error: {message}", err=True)

@@ -49,6 +49,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "gradescope": "grader.cli.gradescope:gradescope",
     "late": "grader.cli.policy:late",
     "course": "grader.cli.policy:course_cmd",
+    "similarity": "grader.cli.similarity:similarity",
 }
 
 

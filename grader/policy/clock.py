@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.errors import UsageError
 from grader.batch.gradebook import SubmissionRow
+from grader.errors import UsageError
 from grader.policy.config import parse_time
 
 TIMESTAMP_FILES = ("timestamp.txt",)

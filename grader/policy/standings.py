@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.errors import UsageError
 from grader.batch.gradebook import Gradebook, RosterEntry
+from grader.errors import UsageError
 from grader.policy.config import Course
 from grader.policy.grades import CourseGrade, Sources, course_grade
 from grader.policy.imports import read_import
@@ -35,8 +35,8 @@ def _homework(course: Course, books: list[Gradebook]) -> tuple[dict[str, dict[st
         float, float]]], dict[str, float], list[RosterEntry], list[str]]:
     """Finals per assignment from the gradebooks (recomputed), their maxima, the rosters
     they hold, and the changes the recomputation made."""
-    from grader.reports.exports import load
     from grader.policy.store import recompute
+    from grader.reports.exports import load
 
     finals: dict[str, dict[str, tuple[float, float]]] = {}
     maxima: dict[str, float] = {}

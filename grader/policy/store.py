@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.errors import UsageError
 from grader.batch.gradebook import Gradebook, now
+from grader.errors import UsageError
 from grader.policy.clock import Stamp
 from grader.policy.config import Course
 from grader.policy.lateness import Final, judge

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from grader.reports.render import points
 from grader.policy.lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, ON_TIME, Final
+from grader.reports.render import points
 
 
 def duration(seconds: float) -> str:

@@ -19,8 +19,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.errors import UsageError
 from grader.batch.roster import is_test_student
+from grader.errors import UsageError
 from grader.reports.counts import who
 from grader.reports.exports import ExportData, StudentGrade, _parent
 from grader.reports.render import points
