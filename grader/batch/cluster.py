@@ -205,7 +205,7 @@ def _client(where: str | int) -> tuple[Any, Any]:
     dask.config.set({"distributed.worker.daemon": False})  # workers start fork servers
     if isinstance(where, int):
         cluster = LocalCluster(n_workers=where, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.CRITICAL)
         return Client(cluster), cluster
     try:
         client = Client(where, timeout=START_TIMEOUT)

@@ -80,6 +80,10 @@ class BatchRun:
                  cluster: str | None = None) -> None:
         from grader.api import load_assignment
 
+        if cluster is not None:
+            from grader.batch.cluster import parse_cluster
+
+            parse_cluster(cluster)   # a bad address is the TA's slip: said before any work
         folder = Path(folder)
         if not folder.is_dir():   # the TA's slips first, before the assignment loads
             discover(folder, assignment, layout)
@@ -103,10 +107,6 @@ class BatchRun:
         self.limits = limits
         self.progress = progress
         self.cluster = cluster   # a Dask scheduler's address or local:N (grader.batch.cluster)
-        if cluster is not None:
-            from grader.batch.cluster import parse_cluster
-
-            parse_cluster(cluster)   # a bad address is the TA's slip: said before any work
         self._layout = layout or ""
 
     # ------------------------------------------------------------------ records
