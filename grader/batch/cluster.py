@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.batch.records import result_dict
 from grader.course.submission import DEFAULT_MAX_BYTES
 from grader.errors import GraderError, SubmissionError, UsageError
 
@@ -182,7 +181,7 @@ def grade_bytes(name: str, filename: str, data: bytes) -> dict[str, Any]:
         else:
             judge = plugin.judge()
             judge.load_notes = []  # a load that fails must not show the last one's notes
-            payload = {"kind": "result", "result": result_dict(judge.grade(source))}
+            payload = {"kind": "result", "result": judge.grade(source).to_json()}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     payload["seconds"] = time.perf_counter() - t0
