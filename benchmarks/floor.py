@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+FAULTS: list[int] = []  # the children's minor (copy-on-write) page faults
+
+
 def _child_cpu(work: Callable[[], None]) -> float:
     """CPU seconds of a fresh fork that runs ``work`` and exits, plus the parent's fork."""
     t = time.process_time()
@@ -39,6 +42,7 @@ def _child_cpu(work: Callable[[], None]) -> float:
             os._exit(0)
     parent = time.process_time() - t
     _, _, usage = os.wait4(pid, 0)
+    FAULTS.append(usage.ru_minflt)
     return parent + usage.ru_utime + usage.ru_stime
 
 
@@ -98,6 +102,7 @@ def measure(root: Path = ROOT, name: str = "hw1", repeat: int = 20) -> dict[str,
     gc.collect()
     gc.freeze()
     fork = statistics.median(_child_cpu(lambda: None) for _ in range(repeat))
+    faults = statistics.median(FAULTS)
     work = statistics.median(_child_cpu(own_work()) for _ in range(repeat))
     comp = []
     for _ in range(repeat):
@@ -107,13 +112,15 @@ def measure(root: Path = ROOT, name: str = "hw1", repeat: int = 20) -> dict[str,
     gc.unfreeze()
     out = {"fork_exit": fork, "own_work": work, "compile": statistics.median(comp)}
     out["floor"] = sum(out.values())
+    out["faults"] = float(faults)
     out["cases"] = float(len(calls))
     return out
 
 
 def describe(f: dict[str, float]) -> str:
-    return (f"{1000 * f['floor']:.1f} ms (fork + exit {1000 * f['fork_exit']:.1f}, the "
-            f"reference's own work on {f['cases']:.0f} cases {1000 * f['own_work']:.1f}, "
+    return (f"{1000 * f['floor']:.1f} ms (fork + exit {1000 * f['fork_exit']:.1f}, "
+            f"{f['faults']:.0f} page faults; the "
+            f"reference's own work on {f['cases']:.0f} cases {1000 * f['own_work']:.1f}; "
             f"compiling {1000 * f['compile']:.1f})")
 
 
