@@ -13,6 +13,7 @@ arrives.  ``distributed`` is optional: ``pip install 'course-grader[cluster]'``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import io
 import logging
@@ -100,12 +101,9 @@ class CoursePlugin(_PluginBase):  # type: ignore[misc,valid-type]
 
     def __init__(self, bundle: bytes, assignment: str, version: str, public_only: bool,
                  time_scale: float, limits: dict[str, Any] | None) -> None:
-        self.bundle = bundle
-        self.assignment = assignment
-        self.version = version
-        self.public_only = public_only
-        self.time_scale = time_scale
-        self.limits = limits
+        self.bundle, self.assignment, self.version = bundle, assignment, version
+        self.options: dict[str, Any] = {"public_only": public_only, "limits": limits,
+                                        "time_scale": time_scale}
         self.name = plugin_name(bundle, assignment, public_only, time_scale, limits)
 
     async def setup(self, worker: Any = None) -> None:
@@ -114,40 +112,41 @@ class CoursePlugin(_PluginBase):  # type: ignore[misc,valid-type]
         await asyncio.get_running_loop().run_in_executor(None, self._load, where)
 
     def _load(self, where: str | None = None) -> None:
-        from grader.api import start_server
-        from grader.course.folder import load
+        from grader.api import Grader
 
         # in the worker's own folder (mode 0700), which Dask clears even after a kill
         self.folder = Path(tempfile.mkdtemp(prefix="grader-course-", dir=where))
         self.local = threading.local()
-        self.server: Any = None
+        self.grader: Any = None
         try:
             _unpack(self.bundle, self.folder)
-            a = load(self.assignment, self.folder, public_only=self.public_only)
+            self.grader = Grader(self.folder, self.assignment, **self.options)
+            a = self.grader.assignment
             if a.version != self.version:
                 raise GraderError(f"the worker's copy of {self.assignment} has version "
                                   f"{a.version}, the driver's {self.version}")
-            a.hidden()
-            self.loaded = a
-            self.server = start_server(self.folder, self.assignment, self.limits)
-            self.server.open().close()  # a runner that cannot start is the machine's problem
+            a.hidden()                         # prepared once, for every submission
+            self.grader.server.open().close()  # a runner that cannot start: the machine's
         except BaseException:
             self.teardown()
             raise
 
-    def judge(self) -> Any:
-        """This thread's judge (made on its first submission)."""
+    def for_thread(self) -> Any:
+        """This thread's grader: the worker's assignment and fork server, its own judge."""
         from grader.judge.judge import Judge
 
-        j = getattr(self.local, "judge", None)
-        if j is None:
-            j = self.local.judge = Judge(self.loaded, self.server, time_scale=self.time_scale)
-        return j
+        g = getattr(self.local, "grader", None)
+        if g is None:
+            g = copy.copy(self.grader)
+            g.judge = Judge(g.assignment, g.server, time_scale=self.options["time_scale"])
+            g._own_server = False   # the worker's grader closes the server, once
+            self.local.grader = g
+        return g
 
     def teardown(self, worker: Any = None) -> None:
-        if getattr(self, "server", None) is not None:
-            self.server.close()
-            self.server = None
+        if getattr(self, "grader", None) is not None:
+            self.grader.close()
+            self.grader = None
         if getattr(self, "folder", None) is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -166,8 +165,6 @@ def grade_bytes(name: str, filename: str, data: bytes) -> dict[str, Any]:
     worker would send (``kind`` result or input, ``seconds``)."""
     from distributed import get_worker
 
-    from grader.course.submission import load_source
-
     plugin: Any = get_worker().plugins[name]
     t0 = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="grader-sub-"))
@@ -175,18 +172,13 @@ def grade_bytes(name: str, filename: str, data: bytes) -> dict[str, Any]:
         path = scratch / filename
         path.write_bytes(data)
         try:
-            source = load_source(path)
+            payload: dict[str, Any] = {"kind": "result",
+                                       "result": plugin.for_thread().grade(path).to_json()}
         except SubmissionError as e:
-            payload: dict[str, Any] = {"kind": "input", "message": str(e)}
-        else:
-            judge = plugin.judge()
-            judge.load_notes = []  # a load that fails must not show the last one's notes
-            payload = {"kind": "result", "result": judge.grade(source).to_json()}
+            payload = {"kind": "input", "message": str(e)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     payload["seconds"] = time.perf_counter() - t0
-    if payload["kind"] == "result":
-        payload["result"]["seconds"] = payload["seconds"]
     return payload
 
 
@@ -285,15 +277,8 @@ def _drive(client: Any, name: str, run: BatchRun, book: Gradebook, tasks: list[_
     def submit() -> None:
         while queue and len(owner) < window:
             task = queue.pop()
-            stale = [f for f in task.found if run.force or not book.up_to_date(
-                run.name, f.key, task.hash, run.assignment.version)]
-            for f in task.found:
-                if f not in stale:   # another run graded it meanwhile
-                    summary.unchanged += 1
-                    tick(f.key, "unchanged")
-            if not stale:
+            if not run._still_due(book, task, summary, tick):
                 continue
-            task.found = stale
             sent = _read(task)
             if sent is None:
                 run._finish(book, task, _local_payload(task), run_id, summary, tick)

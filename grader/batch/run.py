@@ -259,6 +259,19 @@ class BatchRun:
             self._count(book, f, summary, status)
             tick(f.key, status)
 
+    def _still_due(self, book: Gradebook, task: _Task, summary: BatchSummary,
+                   tick: Callable[[str, str], None]) -> bool:
+        """Keep in ``task`` the members still to grade (another run may have graded some
+        meanwhile: they count as unchanged); False when none is left."""
+        fresh = [f for f in task.found if self.force
+                 or not book.up_to_date(self.name, f.key, task.hash, self.assignment.version)]
+        for f in task.found:
+            if f not in fresh:
+                summary.unchanged += 1
+                tick(f.key, "unchanged")
+        task.found = fresh or task.found
+        return bool(fresh)
+
     def _pool(self, book: Gradebook, tasks: list[_Task], run_id: int, summary: BatchSummary,
               tick: Callable[[str, str], None]) -> None:
         from multiprocessing.connection import wait
@@ -274,16 +287,8 @@ class BatchRun:
                 for w in pool:
                     while w.ready and w.task is None and queue:
                         task = queue.pop(0)
-                        fresh = [f for f in task.found if self.force
-                                 or not book.up_to_date(self.name, f.key, task.hash,
-                                                        self.assignment.version)]
-                        for f in task.found:
-                            if f not in fresh:   # another run graded it meanwhile
-                                summary.unchanged += 1
-                                tick(f.key, "unchanged")
-                        if not fresh:
+                        if not self._still_due(book, task, summary, tick):
                             continue
-                        task.found = fresh
                         task.attempts += 1
                         w.task, w.since = task, time.monotonic()
                         try:
