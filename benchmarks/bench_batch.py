@@ -60,15 +60,19 @@ CRASHING = {
 HANG = {"hangs": "def perceptron(X, y, n_epochs):\n    while True:\n        pass\n"}
 
 
-def make_class(folder: Path, n: int, seed: int = 0, hang: float = 0.0) -> dict[str, str]:
-    """``n`` submissions ``s0000.py`` ...: 40% correct, 40% with a slip, 20% crashing."""
+def make_class(folder: Path, n: int, seed: int = 0, hang: float = 0.0,
+               correct: bool = False) -> dict[str, str]:
+    """``n`` submissions ``s0000.py`` ...: 40% correct, 40% with a slip, 20% crashing
+    (``correct``: all correct)."""
     rng = random.Random(seed)
     reference = (ROOT / "solutions" / "hw1.py").read_text(encoding="utf-8")
     kinds: dict[str, str] = {}
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         r = rng.random()
-        if r < hang:
+        if correct:
+            pool = CORRECT
+        elif r < hang:
             pool = HANG
         elif r < 0.4:
             pool = CORRECT
@@ -173,6 +177,10 @@ def main() -> None:
                     help="fraction of submissions with an infinite loop (each costs a timeout)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    ap.add_argument("--correct", action="store_true",
+                    help="every submission correct: CPU per correct submission against the "
+                         "floor of this design (benchmarks/floor.py), measured in this run")
+    ap.add_argument("--cluster", help="grade on Dask (local:N or tcp://HOST:PORT) instead")
     args = ap.parse_args()
 
     import resource
@@ -183,19 +191,25 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_batch_"))
     folder = args.keep or tmp / "submissions"
     db = tmp / "gradebook.sqlite"
-    kinds = make_class(folder, args.n, args.seed, args.hang)
+    kinds = make_class(folder, args.n, args.seed, args.hang, args.correct)
+    from floor import describe, measure
+
+    floor = measure()  # before the run, in this process: the same machine, the same moment
     first: list[float] = []
+
+    at_first: list[float] = []  # the workers' CPU when the first result came (their start)
 
     def progress(p: object) -> None:
         if not first:
             first.append(time.perf_counter())
+            at_first.append(sum(sampler.cpu.values()))
 
     sampler = Sampler()
     sampler.start()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     summary = run_batch("hw1", folder, course=ROOT, db=db, workers=args.workers,
-                        progress=progress)
+                        progress=progress, cluster=args.cluster)
     wall = time.perf_counter() - t0
     sampler.stop.set()
     sampler.join()
@@ -222,6 +236,13 @@ def main() -> None:
           "workers (judges, fork servers, runners; sampled from /proc), "
           f"{1000 * parent_cpu / max(summary.found, 1):.1f} ms in the parent (discovery, "
           "hashing, the gradebook)")
+    running = (workers_cpu - (at_first[0] if at_first else 0.0)) / max(summary.found - 1, 1)
+    per = running + parent_cpu / max(summary.found, 1)
+    print(f"  the floor of this design, measured in this run: {describe(floor)}")
+    print(f"  CPU per {'correct ' if args.correct else ''}submission once the workers are up "
+          f"(workers and parent) {1000 * per:.1f} ms = "
+          f"{per / floor['floor']:.2f} x the floor (target within 1.3 x"
+          + (")" if args.correct else "; only meaningful with --correct)"))
     try:
         print(f"  load average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
               "slows this down)")

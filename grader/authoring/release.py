@@ -74,7 +74,7 @@ def build_wheel(out_dir: Path) -> Path:
     files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
     files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: grader.release\n"
                               b"Root-Is-Purelib: true\nTag: py3-none-any\n")
-    files[f"{info}/entry_points.txt"] = b"[console_scripts]\ngrade = grader.cli.main:main\n"
+    files[f"{info}/entry_points.txt"] = b"[console_scripts]\ngrade = grader.cli.entry:grade\n"
     files[f"{info}/top_level.txt"] = b"grader\n"
     record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in files.items())
     files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()

@@ -79,9 +79,14 @@ class BatchRun:
                  time_scale: float = 1.0, timeout: float = DEFAULT_TIMEOUT,
                  max_group: int = MAX_GROUP, public_only: bool = False,
                  limits: dict[str, Any] | None = None,
-                 progress: Callable[[Progress], None] | None = None) -> None:
+                 progress: Callable[[Progress], None] | None = None,
+                 cluster: str | None = None) -> None:
         from grader.api import load_assignment
 
+        if cluster is not None:
+            from grader.batch.cluster import parse_cluster
+
+            parse_cluster(cluster)   # a bad address is the TA's slip: said before any work
         folder = Path(folder)
         if not folder.is_dir():   # the TA's slips first, before the assignment loads
             discover(folder, assignment, layout)
@@ -104,6 +109,7 @@ class BatchRun:
         self.public_only = public_only
         self.limits = limits
         self.progress = progress
+        self.cluster = cluster   # a Dask scheduler's address or local:N (grader.batch.cluster)
         self._layout = layout or ""
 
     # ------------------------------------------------------------------ records
@@ -243,7 +249,11 @@ class BatchRun:
                     continue
             assert fs[0].path is not None
             tasks.append(_Task(len(tasks), fs[0].path, h, fs))
-        if tasks:
+        if tasks and self.cluster is not None:   # the one place a run picks its workers
+            from grader.batch.cluster import grade_on_cluster
+
+            grade_on_cluster(self, book, tasks, run_id, summary, tick)
+        elif tasks:
             self._pool(book, tasks, run_id, summary, tick)
 
     def _count(self, book: Gradebook, f: Found, summary: BatchSummary, status: str) -> None:
@@ -272,6 +282,20 @@ class BatchRun:
                 summary.copied += 1
             self._count(book, f, summary, status)
             tick(f.key, status)
+
+    def _still_due(self, book: Gradebook, task: _Task, summary: BatchSummary,
+                   tick: Callable[[str, str], None]) -> bool:
+        """Keep in ``task`` the members still to grade (another run may have graded some
+        meanwhile: they count as unchanged); False when none is left."""
+        fresh = [f for f in task.found if self.force
+                 or not book.up_to_date(self.name, f.key, task.hash, self.assignment.version)]
+        for f in task.found:
+            if f not in fresh:
+                summary.unchanged += 1
+                summary.left_to_other += 1
+                tick(f.key, "unchanged")
+        task.found = fresh or task.found
+        return bool(fresh)
 
     def _pool(self, book: Gradebook, tasks: list[_Task], run_id: int, summary: BatchSummary,
               tick: Callable[[str, str], None]) -> None:
@@ -360,17 +384,10 @@ class BatchRun:
                tick: Callable[[str, str], None], waiting: list[_Task]) -> bool:
         """Whether to grade ``task`` now: not when another run graded it meanwhile (then it
         is taken from the gradebook), nor while another run is grading it (then it waits)."""
-        version = self.assignment.version
-        fresh = [f for f in task.found if self.force
-                 or not book.up_to_date(self.name, f.key, task.hash, version)]
-        for f in task.found:
-            if f not in fresh:
-                summary.unchanged += 1
-                summary.left_to_other += 1
-                tick(f.key, "unchanged")
-        if not fresh:
+        if not self._still_due(book, task, summary, tick):
             return False
-        task.found = fresh
+        version = self.assignment.version
+        fresh = task.found
         if task.attempts == 0 and not self.claims.take(task.hash, version):
             waiting.append(task)
             return False

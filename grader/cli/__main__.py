@@ -1,5 +1,5 @@
 """``python -m grader.cli``: the ``grade`` command."""
 
-from grader.cli.main import main
+from grader.cli.entry import grade
 
-main(prog_name="grade")
+grade()

@@ -23,6 +23,7 @@ Examples:
   grade batch hw1 canvas_download/ --roster roster.csv
   grade batch hw1 gradescope_export/ --workers 4 --db hw1.sqlite
   grade batch hw1 submissions/ --force               grade everything again
+  grade batch hw1 submissions/ --cluster tcp://scheduler:8786   on Dask workers
 """
 
 EPILOG_EXPORT = """\b
@@ -103,13 +104,16 @@ def _gradebook_lines(s: Any) -> None:
               help="Seconds one submission may take in all before it is stopped.")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiply every per-call time limit (slow machines).")
+@click.option("--cluster", metavar="tcp://HOST:8786|local:N",
+              help="Grade on a Dask cluster: a scheduler's address, or local:N workers here "
+                   "(needs pip install 'course-grader[cluster]').")
 @course_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handles_errors
 def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, db: Path,
           workers: int | None, force: bool, max_group: int | None, times: Path | None,
-          mtime: bool, timeout: float, time_scale: float, course: Path | None,
-          quiet: bool) -> None:
+          mtime: bool, timeout: float, time_scale: float, cluster: str | None,
+          course: Path | None, quiet: bool) -> None:
     """Grade every submission in SUBMISSIONS for ASSIGNMENT into a gradebook.
 
     SUBMISSIONS is a folder with one file or sub-folder per student (named by the student
@@ -133,7 +137,7 @@ def batch(assignment: str, submissions: Path, layout: str, roster: Path | None, 
     run = BatchRun(assignment, submissions, course=course, db=db, roster=roster,
                    layout=None if layout == "auto" else layout, workers=workers, force=force,
                    time_scale=time_scale, timeout=timeout, max_group=max_group,
-                   progress=update)
+                   progress=update, cluster=cluster)
     try:
         if bar is not None:
             with bar:

@@ -67,6 +67,9 @@ class Judge:
         self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
         self._given_units: list[list[Any]] | None = None
+        # calls run again with substitutes because the own-helper log did not check out,
+        # by helper: a correct submission graded where judge and runner share a BLAS has none
+        self.own_reruns: dict[str, int] = {}
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
         """A case's arguments as messages carry them: each argument packed on its own
@@ -335,6 +338,8 @@ class Judge:
                 first = self._own_valid(call, out)
                 bad = [first] if first is not None else []
             if bad:
+                for name in bad:
+                    self.own_reruns[name] = self.own_reruns.get(name, 0) + 1
                 run.passed.update(dict.fromkeys(bad, False))
                 return None
         if out.status == "timeout":

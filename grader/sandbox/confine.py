@@ -34,12 +34,27 @@ DEFAULT_LIMITS: dict[str, Any] = {
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
 
+# Variables that choose numeric kernels (not threads): the judge's values are the runner's,
+# so both compute the same bits (OpenBLAS picks its kernel by CPU unless told; a judge
+# told and a runner not would disagree in the last bits, and every own-helper call of a
+# correct submission would fail its exact check and run again)
+KERNEL_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOTOBLAS_CORETYPE",
+               "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "MKL_DEBUG_CPU_TYPE",
+               "BLIS_ARCH_TYPE", "NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES")
+
 _LIBC: Any = None
 
 
 def thread_env() -> dict[str, str]:
     """Environment that keeps numeric libraries single-threaded in a runner."""
     return {v: "1" for v in THREAD_VARS}
+
+
+def kernel_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The judge's kernel-selection variables (:data:`KERNEL_VARS`), for the runner's
+    otherwise cleared environment: judge and runner then use the same BLAS kernels."""
+    env = dict(os.environ) if env is None else env
+    return {v: env[v] for v in KERNEL_VARS if v in env}
 
 
 def limits_with_defaults(limits: dict[str, Any] | None) -> dict[str, Any]:

@@ -43,7 +43,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox.confine import limits_with_defaults, thread_env, unreachable, within
+from grader.sandbox.confine import (
+    kernel_env,
+    limits_with_defaults,
+    thread_env,
+    unreachable,
+    within,
+)
 
 START_TIMEOUT = 30.0
 SEND_TIMEOUT = 10.0               # a runner that stops reading for this long is hung
@@ -245,6 +251,7 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
         if k in os.environ:
             env[k] = os.environ[k]
     env.update(thread_env())
+    env.update(kernel_env())
     package = str(Path(__file__).resolve().parents[1])  # the grader package
     binds, extra = python_paths(course)
     data = _course_data(course)
