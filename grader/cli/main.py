@@ -50,6 +50,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "late": "grader.cli.policy:late",
     "course": "grader.cli.policy:course_cmd",
     "similarity": "grader.cli.similarity:similarity",
+    "audit": "grader.cli.audit:audit",
 }
 
 
