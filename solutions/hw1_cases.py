@@ -310,6 +310,20 @@ MLP_TASK = {"layer_sizes": [2, 16, 1], "activation": "tanh", "lr": 0.2, "n_epoch
             "batch_size": 40}  # 24 steps: each is two round trips to the grader
 
 
+def biased_params(sizes, rng: np.random.Generator):
+    """init_mlp's parameters with non-zero biases (init_mlp's own are all zero)."""
+    return [(W, rng.normal(0, 0.5, size=b.shape)) for W, b in ref.init_mlp(sizes, rng)]
+
+
+def relu_tie_params(rng: np.random.Generator):
+    """A [3, 4, 1] network whose first hidden unit has Z exactly 0 on every row:
+    there relu'(0) = 0 matters."""
+    params = biased_params([3, 4, 1], rng)
+    W1, b1 = params[0]
+    W1[:, 0], b1[0] = 0.0, 0.0
+    return params
+
+
 def mlp_task(seed: int):
     """Training data (160 rows) and unseen data (400 rows) from one seed."""
     data_rng = np.random.default_rng(seed)
@@ -540,6 +554,9 @@ def hidden_cases(rng: np.random.Generator) -> list[Case]:
     for k, (n, bs) in enumerate([(12, 4), (11, 3), (5, 8)]):
         add(Case("minibatches", "minibatches", (n, bs, rng_from(int(rng.integers(1 << 30)))),
                  name=f"minibatches {k + 1}", visibility=H, reordered=OTHER_DRAW))
+    # the audit's gaps are closed with generators of their own, so the draws above stay
+    add(Case("minibatches", "minibatches", (7, 1, rng_from(41)),
+             name="minibatches with batch_size 1", visibility=H, reordered=OTHER_DRAW))
     for k, (n, bs, ep) in enumerate([(13, 5, 2), (8, 1, 1), (9, 9, 3)]):
         X, y = logistic_data(rng, n, 3)
         add(Case("sgd", "sgd", (Callback("grad_batch", grad_batch_for(X, y)),
@@ -580,6 +597,9 @@ def hidden_cases(rng: np.random.Generator) -> list[Case]:
     for k in range(2):
         add(Case("neuron", "neuron_accuracy", (Xh, yh, rng.normal(size=4)),
                  name=f"neuron_accuracy {k + 1}", visibility=H, part="neuron_accuracy"))
+    add(Case("neuron", "neuron_accuracy", (Xh, yh, np.zeros(4)),
+             name="neuron_accuracy at W = 0 (every p is exactly 0.5)", visibility=H,
+             part="neuron_accuracy"))
     pm1 = {"that is the ±1-label rule; with labels in {0, 1} update by (y[i] - ŷ) X[i]":
            perceptron_pm1}
     for k in range(2):
@@ -604,6 +624,15 @@ def hidden_cases(rng: np.random.Generator) -> list[Case]:
         add(Case("mlp_backward", "mlp_backward", (params, cache, y),
                  name=f"mlp_backward {k + 1} ({act})", visibility=H,
                  slips=wrong_derivatives(act)))
+    add(Case("mlp_forward", "mlp_forward", (biased_params([3, 4, 1], rng_from(42)),
+                                            rng_from(43).normal(size=(5, 3)), "tanh"),
+             name="mlp_forward with non-zero biases", visibility=H, part="mlp_forward"))
+    params = relu_tie_params(rng_from(44))
+    X = rng_from(45).normal(size=(6, 3))
+    _, cache = ref.mlp_forward(params, X, "relu")
+    add(Case("mlp_backward", "mlp_backward", (params, cache, np.array([1.0, 0, 0, 1, 1, 0])),
+             name="mlp_backward (relu) where a pre-activation is exactly 0",
+             visibility=H, slips=wrong_derivatives("relu")))
     X, y, Xt, yt = mlp_task(int(rng.integers(1 << 30)))
     task = MLP_TASK
     args = (X, y, task["layer_sizes"], task["activation"], task["lr"], task["n_epochs"],

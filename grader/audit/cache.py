@@ -35,20 +35,33 @@ class Verdict:
     status: str
 
 
+ENGINE = ("course", "judge", "runner", "sandbox", "protocol", "api.py", "result.py")
+
+
 def engine_hash() -> str:
-    """A hash of the grader's own source: a judge that changes may judge differently."""
+    """A hash of the judging engine's source: a judge that changes may judge differently.
+
+    Only the parts a verdict depends on (``ENGINE``), so editing the CLI, the reports or
+    the audit itself keeps the cache.
+    """
     here = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for p in sorted(here.rglob("*.py")):
+    files = [p for e in ENGINE for p in ((here / e).rglob("*.py") if (here / e).is_dir()
+                                         else [here / e])]
+    for p in sorted(files):
         h.update(str(p.relative_to(here)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
 
 def _code(fn: Any) -> str:
-    code = getattr(fn, "__code__", None)
-    return hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest() \
-        if code is not None else ""
+    """A hash of a function's code (nested code objects by their own hash, not address)."""
+    code = getattr(fn, "__code__", fn)
+    if not hasattr(code, "co_code"):
+        return ""
+    consts = [_code(c) if hasattr(c, "co_code") else repr(sorted(map(repr, c)))
+              if isinstance(c, frozenset) else repr(c) for c in code.co_consts]
+    return hashlib.sha256(code.co_code + repr(consts).encode()).hexdigest()
 
 
 def _own(a: Any, time_scale: float, engine: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from grader.authoring.exercises import _find_markers, _pair_markers
 from grader.errors import AuthoringError
-from grader.audit.operators import OPERATORS, Context, Edit, Span, replaced
+from grader.audit.operators import OPERATORS, Context, Edit, Span, dump_replaced, links
 
 __all__ = ["Mutant", "generate", "graded_functions", "one_line", "solution_regions"]
 
@@ -80,22 +80,27 @@ def _nodes(fn: ast.FunctionDef, lo: int, hi: int) -> Iterator[tuple[ast.AST, ast
         stack.extend((k, node) for k in reversed(kids))
 
 
-def _realise(sp: Span, fn: ast.FunctionDef, edit: Edit) -> tuple[str, str] | None:
-    """The mutated module for ``edit`` and the text used, checked by parsing it back."""
-    want = ast.dump(replaced(fn, edit.node, edit.new))
+def _realise(sp: Span, fn: ast.FunctionDef, where: dict[int, tuple[ast.AST, str, int | None]],
+             edit: Edit) -> tuple[str, str] | None:
+    """The mutated module for ``edit`` and the text used, checked by parsing it back.
+
+    Only the function's own text is parsed (fast); a text is kept when it parses to
+    exactly the intended tree.
+    """
+    want = dump_replaced(fn, where, edit.node, edit.new)
+    first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+    fs, fe = sp.starts[first - 1], sp.end(fn)
     s, e = sp.start(edit.node), sp.end(edit.node)
     for text in edit.texts:
         if not text:
             continue
-        src = sp.text(0, s) + text + sp.text(e, len(sp.data))
+        snippet = sp.text(fs, s) + text + sp.text(e, fe)
         try:
-            tree = ast.parse(src)
+            tree = ast.parse(snippet)
         except SyntaxError:
             continue
-        got = [ast.dump(n) for n in tree.body
-               if isinstance(n, ast.FunctionDef) and n.name == fn.name]
-        if want in got:
-            return src, text
+        if len(tree.body) == 1 and ast.dump(tree.body[0]) == want:
+            return sp.text(0, s) + text + sp.text(e, len(sp.data)), text
     return None
 
 
@@ -126,11 +131,12 @@ def generate(source: str, functions: set[str], filename: str = "reference") -> l
         if fn is None:
             continue
         ctx = Context(fn)
+        where = links(fn)
         counts: dict[tuple[str, str, str], int] = {}
         for node, parent in _nodes(fn, lo, hi):
             for op in OPERATORS:
                 for edit in op(node, parent, sp, ctx):
-                    made = _realise(sp, fn, edit)
+                    made = _realise(sp, fn, where, edit)
                     if made is None:
                         continue
                     src, text = made

@@ -10,7 +10,6 @@ and keeps the reference's formatting everywhere else.
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -263,17 +262,33 @@ OPERATORS: list[Operator] = [axis, relational, binary, augmented, unary, reducti
                              transpose, slices, swap_args, returned, constant]
 
 
-def replaced(fn: ast.AST, target: ast.AST, new: ast.AST) -> ast.AST:
-    """A copy of ``fn`` with ``target`` (found by type and position) replaced by ``new``."""
-    key = (type(target), getattr(target, "lineno", None), getattr(target, "col_offset", None),
-           getattr(target, "end_lineno", None), getattr(target, "end_col_offset", None))
+def links(fn: ast.AST) -> dict[int, tuple[ast.AST, str, int | None]]:
+    """Where each node of ``fn`` hangs: ``id(node) -> (parent, field, index in a list)``."""
+    out: dict[int, tuple[ast.AST, str, int | None]] = {}
+    for parent in ast.walk(fn):
+        for name, value in ast.iter_fields(parent):
+            if isinstance(value, ast.AST):
+                out[id(value)] = (parent, name, None)
+            elif isinstance(value, list):
+                for k, v in enumerate(value):
+                    if isinstance(v, ast.AST):
+                        out[id(v)] = (parent, name, k)
+    return out
 
-    class Swap(ast.NodeTransformer):
-        def generic_visit(self, node: ast.AST) -> ast.AST:
-            k = (type(node), getattr(node, "lineno", None), getattr(node, "col_offset", None),
-                 getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None))
-            if k == key:
-                return copy.deepcopy(new)
-            return super().generic_visit(node)
 
-    return Swap().visit(copy.deepcopy(fn))
+def dump_replaced(fn: ast.AST, where: dict[int, tuple[ast.AST, str, int | None]],
+                  target: ast.AST, new: ast.AST) -> str:
+    """``ast.dump`` of ``fn`` with ``target`` replaced by ``new`` (swapped in, then back)."""
+    parent, name, k = where[id(target)]
+    holder = getattr(parent, name)
+    if k is None:
+        setattr(parent, name, new)
+    else:
+        holder[k] = new
+    try:
+        return ast.dump(fn)
+    finally:
+        if k is None:
+            setattr(parent, name, target)
+        else:
+            holder[k] = target

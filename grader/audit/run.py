@@ -88,9 +88,10 @@ def make_mutants(root: Path, name: str, a: Any) -> tuple[list[Mutant], dict[str,
     rel = str(ref.relative_to(root))
     functions = {f for it in a.items for f in it.functions}
     decl = load_declarations(root, name)
-    mutants = generate(source, functions, rel)
-    mutants += slip_mutants(source, decl.slips, solution_regions(source, rel), rel)
-    return mutants, decl.equivalent
+    slips = slip_mutants(source, decl.slips, solution_regions(source, rel), rel)
+    named = {m.source for m in slips}   # a slip that an operator also makes: keep its name
+    mutants = [m for m in generate(source, functions, rel) if m.source not in named]
+    return mutants + slips, decl.equivalent
 
 
 def _pool(root: Path, name: str, workers: int, time_scale: float,
