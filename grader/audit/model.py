@@ -86,6 +86,7 @@ class AuditReport:
     stale: list[str] = field(default_factory=list)   # declared equivalents that match none
     graded: int = 0                      # mutants graded in this run (not from the cache)
     cached: int = 0
+    verdicts: int = 0                    # item verdicts graded in this run
     seconds: float = 0.0
     workers: int = 1
 
@@ -125,4 +126,4 @@ class AuditReport:
                 "items": [s.to_json() for s in self.by_item()],
                 "mutants": [r.to_json(self.reference) for r in self.results],
                 "stale_equivalents": list(self.stale), "graded": self.graded,
-                "cached": self.cached, "seconds": self.seconds, "workers": self.workers}
+                "cached": self.cached, "verdicts": self.verdicts, "seconds": self.seconds, "workers": self.workers}

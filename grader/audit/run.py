@@ -34,6 +34,10 @@ def _init(root: str, name: str, time_scale: float) -> None:
     # the judge computes substitutes with the reference on a mutant's arguments, which
     # may be out of the reference's domain: its warnings say nothing about the audit
     warnings.simplefilter("ignore")
+    _setup(root, name, time_scale)
+
+
+def _setup(root: str, name: str, time_scale: float) -> None:
     _STATE.update(root=root, name=name, time_scale=time_scale, fatal="")
     try:
         _start()
@@ -104,13 +108,19 @@ def _pool(root: Path, name: str, workers: int, time_scale: float,
     if not tasks:
         return
     n = max(1, min(workers, len(tasks)))
-    if n == 1:
-        _init(str(root), name, time_scale)
+    if n == 1:   # in this process: no pool to start
+        import warnings
+
+        _setup(str(root), name, time_scale)
         try:
-            for t in tasks:
-                done(*_grade(t))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for t in tasks:
+                    done(*_grade(t))
         finally:
-            _STATE["server"].close()
+            if _STATE.get("server") is not None:
+                _STATE["server"].close()
+            _STATE.clear()
         return
     with _context().Pool(n, initializer=_init, initargs=(str(root), name, time_scale)) as p:
         results = p.imap_unordered(_grade, tasks)
@@ -170,6 +180,7 @@ def audit(name: str, course: Path, *, workers: int | None = None,
     report = _classify(a, mutants, equivalent, have, ref.hash)
     report.reference = str(paths(root, name)["reference"].relative_to(root))
     report.graded, report.cached = len(tasks), len(todo) - len(tasks)
+    report.verdicts = sum(len(t[2]) for t in tasks)
     report.workers, report.seconds = workers or cores(), time.perf_counter() - t0
     return report
 

@@ -41,15 +41,19 @@ def is_grader_source(root: Path) -> bool:
 
 
 def init_ci(course: Path | None = None, target: Path | None = None, *,
-            force: bool = False) -> list[Path]:
+            force: bool = False, audit: bool = False) -> list[Path]:
     """Write the workflow (and, outside the grader's own source, its wheel); returns what
-    was written."""
+    was written.  With ``audit`` the workflow runs ``grade verify --audit``."""
     root = course_root(course)
     target = target if target is not None else root / ".github" / "workflows"
     path = target / "grade-verify.yml"
     if path.exists() and not force:
         raise UsageError(f"{path} exists: pass --force to overwrite it")
     text = files("grader").joinpath("templates/grade-verify.yml").read_text(encoding="utf-8")
+    if audit:
+        from grader.audit.gate import ci_workflow
+
+        text = ci_workflow(text)
     target.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     written = [path]

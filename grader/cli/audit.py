@@ -18,7 +18,7 @@ Examples:
   grade audit hw1 --html audit.html        a page with every diff
 """
 
-CACHE = Path(".grade-audit.sqlite")
+CACHE = Path(".grade-audit.sqlite")   # grader.audit.gate.CACHE_FILE; no import at start-up
 
 
 def _progress() -> object:

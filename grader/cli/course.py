@@ -14,8 +14,10 @@ from grader.errors import UsageError
 @click.command("verify")
 @click.argument("assignments", nargs=-1)
 @course_option
+@click.option("--audit", "with_audit", is_flag=True,
+              help="Also run `grade audit`: fail when a non-equivalent mutant survives.")
 @handles_errors
-def verify(assignments: tuple[str, ...], course: Path | None) -> None:
+def verify(assignments: tuple[str, ...], course: Path | None, with_audit: bool) -> None:
     """Check ASSIGNMENTS (default: all) as a course's CI should; exit 1 on any failure.
 
     The reference scores full marks, the stubs score zero on every item, the committed
@@ -44,6 +46,10 @@ def verify(assignments: tuple[str, ...], course: Path | None) -> None:
         if name not in available(root):
             raise UsageError(f"unknown assignment {name!r}; here: {', '.join(available(root))}")
         report = run_verify(root, name)
+        if with_audit:
+            from grader.audit.gate import verify_check
+
+            report.checks.append(verify_check(root, name))
         for c in report.checks:
             mark = "ok  " if c.ok else "FAIL"
             click.echo(f"{mark} {name}: {c.name}" + (f" — {c.detail}" if not c.ok and c.detail
@@ -94,10 +100,12 @@ def release(assignment: str, out: Path | None, zip_path: Path | None,
               help="With --student: the assignment to grade (repeatable; default: all here).")
 @click.option("--submission", default="exercises/{name}.py", show_default=True,
               help="With --student: the file graded ({name} is the assignment).")
+@click.option("--audit", "with_audit", is_flag=True,
+              help="Run `grade verify --audit` (the mutation audit, its verdicts cached).")
 @course_option
 @handles_errors
 def init_ci(target: Path | None, force: bool, student: bool, assignments: tuple[str, ...],
-            submission: str, course: Path | None) -> None:
+            submission: str, with_audit: bool, course: Path | None) -> None:
     """Write a GitHub Actions workflow: `grade verify` on every push (the course's
     repository), or with --student the public cases on every push, the per-item table
     in the job summary and the job failing short of full marks (a student's repository).
@@ -111,16 +119,20 @@ def init_ci(target: Path | None, force: bool, student: bool, assignments: tuple[
     Example:
       grade init-ci           # writes .github/workflows/grade-verify.yml
       grade init-ci --student # writes .github/workflows/grade.yml
+      grade init-ci --audit   # the course's workflow, also running the mutation audit
     """
     from grader.authoring.classroom import DEFAULT_SUBMISSION
 
     if not student and (assignments or submission != DEFAULT_SUBMISSION):
         raise UsageError("--assignment and --submission go with --student (a student "
                          "repository's workflow)")
+    if student and with_audit:
+        raise UsageError("--audit goes with the course's workflow, not --student (students "
+                         "have no solutions/ to audit)")
     if not student:
         from grader.authoring.ci import init_ci as write
 
-        for p in write(course, target, force=force):
+        for p in write(course, target, force=force, audit=with_audit):
             click.echo(f"wrote {p}")
         return
     from grader.authoring.classroom import student_workflow
