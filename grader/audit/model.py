@@ -126,4 +126,5 @@ class AuditReport:
                 "items": [s.to_json() for s in self.by_item()],
                 "mutants": [r.to_json(self.reference) for r in self.results],
                 "stale_equivalents": list(self.stale), "graded": self.graded,
-                "cached": self.cached, "verdicts": self.verdicts, "seconds": self.seconds, "workers": self.workers}
+                "cached": self.cached, "verdicts": self.verdicts, "seconds": self.seconds,
+                "workers": self.workers}
