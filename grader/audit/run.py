@@ -34,6 +34,7 @@ def _init(root: str, name: str, time_scale: float) -> None:
     # the judge computes substitutes with the reference on a mutant's arguments, which
     # may be out of the reference's domain: its warnings say nothing about the audit
     warnings.simplefilter("ignore")
+    _STATE["worker"] = True
     _setup(root, name, time_scale)
 
 
@@ -46,18 +47,19 @@ def _setup(root: str, name: str, time_scale: float) -> None:
 
 
 def _start() -> None:
-    from grader.api import start_server
-    from grader.judge.judge import Judge
-    from grader.course.folder import load
+    """One :class:`grader.api.Grader` (assignment loaded, hidden cases prepared) per worker."""
+    from grader.api import Grader
 
-    old = _STATE.get("server")
+    old = _STATE.get("grader")
     if old is not None:
         old.close()
-    root, name = Path(_STATE["root"]), _STATE["name"]
-    server = start_server(root, name)
-    a = load(name, root)
-    a.hidden()
-    _STATE.update(server=server, judge=Judge(a, server, time_scale=_STATE["time_scale"]))
+    g = Grader(Path(_STATE["root"]), _STATE["name"], time_scale=_STATE["time_scale"])
+    g.assignment.hidden()
+    _STATE["grader"] = g
+    if _STATE.get("worker"):   # a pool worker closes its fork server when it exits
+        from multiprocessing.util import Finalize
+
+        Finalize(g, g.close, exitpriority=10)
 
 
 def _grade(task: tuple[str, str, list[str]]) -> tuple[str, list[Verdict] | str]:
@@ -71,9 +73,7 @@ def _grade(task: tuple[str, str, list[str]]) -> tuple[str, list[Verdict] | str]:
     why = ""
     for _attempt in range(2):
         try:
-            judge = _STATE["judge"]
-            judge.load_notes = []
-            res = judge.grade(source, items)
+            res = _STATE["grader"].judge.grade(source, items)
             return key, [Verdict(i.id, i.score, i.max_score, i.status) for i in res.items]
         except Exception as e:  # noqa: BLE001 - the runner machinery failed: restart it
             why = f"{type(e).__name__}: {e}"
@@ -118,8 +118,8 @@ def _pool(root: Path, name: str, workers: int, time_scale: float,
                 for t in tasks:
                     done(*_grade(t))
         finally:
-            if _STATE.get("server") is not None:
-                _STATE["server"].close()
+            if _STATE.get("grader") is not None:
+                _STATE["grader"].close()
             _STATE.clear()
         return
     with _context().Pool(n, initializer=_init, initargs=(str(root), name, time_scale)) as p:
@@ -132,6 +132,8 @@ def _pool(root: Path, name: str, workers: int, time_scale: float,
                                   f"{MUTANT_DEADLINE * time_scale:g} s and was stopped; the "
                                   "verdicts so far are cached: run the audit again") from None
             done(key, out)
+        p.close()   # let the workers exit on their own, closing their fork servers
+        p.join()
 
 
 def audit(name: str, course: Path, *, workers: int | None = None,
