@@ -15,6 +15,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from grader.errors import AuthoringError
 from grader.audit.mutants import Mutant, graded_functions, one_line
@@ -22,8 +23,7 @@ from grader.audit.mutants import Mutant, graded_functions, one_line
 __all__ = ["Declarations", "Slip", "declarations_path", "load_declarations", "slip_mutants"]
 
 
-@dataclass(frozen=True)
-class Slip:
+class Slip(NamedTuple):
     """A misconception as an edit: in ``function``'s body, ``find`` (once) → ``replace``."""
 
     function: str
