@@ -102,7 +102,9 @@ def diagnose(m: Mismatch, got: Any, exp: Any, pc: PreparedCase) -> None:
                    pc.case.scalar_ok) is None:
             m.diagnosis = message
             return
-    if not m.diagnosis and pc.case.reordered and same_entries_reordered(got, exp):
+    # the same indices in another order: more telling than a generic numeric diagnosis
+    # (single-index batches in another order would otherwise read as "a factor of 5")
+    if pc.case.reordered and same_entries_reordered(got, exp):
         m.diagnosis = pc.case.reordered
 
 
