@@ -213,10 +213,40 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
         ("separate process", ("the judge never imports or runs submission code; only plain "
                              "data comes back (MessagePack and numeric arrays, never pickle)"))]
     inactive: list[tuple[str, str]] = []
-    linux = sys.platform.startswith("linux")
+    drop = _uid_layer(iso, layers, inactive)
+    bwrap = bwrap_path()
+    if use_bwrap is None:
+        use_bwrap = iso.bwrap and bwrap is not None
+    if not sys.platform.startswith("linux"):
+        inactive.append(("bubblewrap", f"Linux only (this is {sys.platform})"))
+    elif not iso.bwrap:
+        inactive.append(("bubblewrap", "turned off (GRADER_BWRAP=0)"))
+    elif bwrap is None:
+        inactive.append(("bubblewrap", ("not installed (Debian/Ubuntu: apt-get install "
+                                       "bubblewrap)")))
+    opts: dict[str, Any] = {"preload": list(preload)}
+    py = [sys.executable]
+    if sys.version_info >= (3, 11):
+        py.append("-P")  # the working folder (writable by submissions) is not on sys.path
+    if use_bwrap and bwrap:
+        plan = _bwrap_plan(bwrap, iso, course, drop, opts, py)
+        layers.append(("bubblewrap", ("no network; sees only a read-only Python, its "
+                                     "libraries, the grader package and the course's public "
+                                     f"data/; a private {iso.tmp_mb} MB working folder "
+                                     "(TMPDIR), wiped between submissions; own PID "
+                                     "namespace, new session, no capabilities, cleared "
+                                     "environment; dies with the judge")))
+    else:
+        plan = _local_plan(course, drop, opts, py, layers)
+    if drop is not None:
+        opts["drop"] = list(drop)
+    plan.layers, plan.inactive = layers, inactive
+    return plan
 
-    # --- the uid
-    drop: tuple[int, int] | None = None
+
+def _uid_layer(iso: Isolation, layers: list[tuple[str, str]],
+               inactive: list[tuple[str, str]]) -> tuple[int, int] | None:
+    """The (uid, gid) runners switch to, or None, with the layer's line either way."""
     if not hasattr(os, "geteuid"):
         inactive.append(("unprivileged user", "not available on this platform"))
     elif not is_root():
@@ -230,20 +260,13 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
         drop = (int(iso.uid), int(gid))
         layers.append(("unprivileged user", (f"each runner switches to uid {drop[0]} "
                                             f"(gid {drop[1]}) before it reads the submission")))
+        return drop
+    return None
 
-    # --- bubblewrap
-    bwrap = bwrap_path()
-    if use_bwrap is None:
-        use_bwrap = iso.bwrap and bwrap is not None
-    if not linux:
-        inactive.append(("bubblewrap", f"Linux only (this is {sys.platform})"))
-    elif not iso.bwrap:
-        inactive.append(("bubblewrap", "turned off (GRADER_BWRAP=0)"))
-    elif bwrap is None:
-        inactive.append(("bubblewrap", ("not installed (Debian/Ubuntu: apt-get install "
-                                       "bubblewrap)")))
-    use_bwrap = bool(use_bwrap and bwrap)
 
+def _base_env() -> dict[str, str]:
+    """The runners' whole environment, before their folders: nothing of the judge's but
+    what Windows needs, the thread caps and the BLAS kernel choice."""
     env: dict[str, str] = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
                            "MPLBACKEND": "Agg"}
@@ -252,86 +275,87 @@ def make_plan(iso: Isolation, course: Path | None, preload: list[str],
             env[k] = os.environ[k]
     env.update(thread_env())
     env.update(kernel_env())
-    package = str(Path(__file__).resolve().parents[1])  # the grader package
+    return env
+
+
+def _package() -> str:
+    return str(Path(__file__).resolve().parents[1])  # the grader package
+
+
+def _bwrap_plan(bwrap: str, iso: Isolation, course: Path | None,
+                drop: tuple[int, int] | None, opts: dict[str, Any], py: list[str]) -> Plan:
+    """The fork server inside bubblewrap: only Python, the grader and the public data."""
+    work = SANDBOX_WORK
     binds, extra = python_paths(course)
     data = _course_data(course)
-    opts: dict[str, Any] = {"preload": list(preload)}
-    py = [sys.executable]
-    if sys.version_info >= (3, 11):
-        py.append("-P")  # the working folder (writable by submissions) is not on sys.path
-
-    if use_bwrap:
-        assert bwrap is not None
-        work = SANDBOX_WORK
-        env.update(HOME=work, TMPDIR=work, MPLCONFIGDIR=f"{work}/.matplotlib",
-                   PYTHONPATH=os.pathsep.join([SANDBOX_PACKAGE] + extra))
-        made: set[str] = set()
-        argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-                "--cap-drop", "ALL"]
-        if drop is not None:
-            # bwrap runs as root so that it can bind an interpreter kept where only root
-            # may enter (/root/.pyenv).  The fork server keeps only the rights to change
-            # uid and to kill (its own runners: it sees nothing outside the sandbox's PID
-            # namespace); each runner switches to the unprivileged uid for good.
-            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                     "--cap-add", "CAP_KILL"]
-        elif not is_root():
-            argv += ["--unshare-user"]
-        argv += ["--clearenv"]
-        for k, v in env.items():
-            argv += ["--setenv", k, v]
-        argv += _system_binds()
-        argv += ["--size", str(iso.tmp_mb * 1024 * 1024), "--perms", "1777",
-                 "--tmpfs", work]
-        for p in binds:
-            argv += _dirs_for(p, made) + ["--ro-bind", p, p]
-        argv += _dirs_for(SANDBOX_PACKAGE + "/grader", made)
-        argv += ["--ro-bind", package, SANDBOX_PACKAGE + "/grader"]
-        if data:
-            argv += ["--ro-bind", data, f"{work}/data"]
-        argv += ["--dev", "/dev", "--proc", "/proc", "--remount-ro", "/", "--chdir", work]
-        opts["workdir"] = work
-        layers.append(("bubblewrap", ("no network; sees only a read-only Python, its "
-                                     "libraries, the grader package and the course's public "
-                                     f"data/; a private {iso.tmp_mb} MB working folder "
-                                     "(TMPDIR), wiped between submissions; own PID "
-                                     "namespace, new session, no capabilities, cleared "
-                                     "environment; dies with the judge")))
-        plan = Plan(argv + py, env, "/", opts, bwrap=True, drop=drop, pidns=True)
-    else:
-        scratch = tempfile.mkdtemp(prefix="grader-run-")
-        work = os.path.join(scratch, "work")
-        os.mkdir(work, 0o700)
-        links: dict[str, str] = {}
-        pkg = os.path.join(scratch, "pkg")
-        os.mkdir(pkg, 0o755)
-        try:  # the grader package alone on the path, not the folder holding it
-            os.symlink(package, os.path.join(pkg, "grader"))
-            if data:
-                os.symlink(data, os.path.join(work, "data"))
-                links["data"] = data
-        except OSError:  # no symlinks (Windows without developer mode)
-            pkg = str(Path(package).parent)
-        if drop is not None:
-            os.chmod(scratch, 0o711)
-            os.chown(work, drop[0], drop[1])
-            if links:
-                os.lchown(os.path.join(work, "data"), drop[0], drop[1])
-            blocked = next((u for u in (unreachable(p, *drop) for p in [package] + binds)
-                            if u), None)
-            if blocked:
-                layers.append(("interpreter by descriptor", (f"uid {drop[0]} may not enter "
-                               f"{blocked}: the fork server opens Python's folders for its "
-                               "runners, which see nothing else there")))
-        env.update(HOME=work, TMPDIR=work, MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
-                   PYTHONPATH=os.pathsep.join([pkg] + extra))
-        opts.update(workdir=work, links=links)
-        plan = Plan(py, env, work, opts, drop=drop, scratch=scratch)
+    env = _base_env()
+    env.update(HOME=work, TMPDIR=work, MPLCONFIGDIR=f"{work}/.matplotlib",
+               PYTHONPATH=os.pathsep.join([SANDBOX_PACKAGE] + extra))
+    made: set[str] = set()
+    argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL"]
     if drop is not None:
-        opts["drop"] = list(drop)
-    plan.layers, plan.inactive = layers, inactive
-    return plan
+        # bwrap runs as root so that it can bind an interpreter kept where only root
+        # may enter (/root/.pyenv).  The fork server keeps only the rights to change
+        # uid and to kill (its own runners: it sees nothing outside the sandbox's PID
+        # namespace); each runner switches to the unprivileged uid for good.
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                 "--cap-add", "CAP_KILL"]
+    elif not is_root():
+        argv += ["--unshare-user"]
+    argv += ["--clearenv"]
+    for k, v in env.items():
+        argv += ["--setenv", k, v]
+    argv += _system_binds()
+    argv += ["--size", str(iso.tmp_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", work]
+    for p in binds:
+        argv += _dirs_for(p, made) + ["--ro-bind", p, p]
+    argv += _dirs_for(SANDBOX_PACKAGE + "/grader", made)
+    argv += ["--ro-bind", _package(), SANDBOX_PACKAGE + "/grader"]
+    if data:
+        argv += ["--ro-bind", data, f"{work}/data"]
+    argv += ["--dev", "/dev", "--proc", "/proc", "--remount-ro", "/", "--chdir", work]
+    opts["workdir"] = work
+    return Plan(argv + py, env, "/", opts, bwrap=True, drop=drop, pidns=True)
+
+
+def _local_plan(course: Path | None, drop: tuple[int, int] | None, opts: dict[str, Any],
+                py: list[str], layers: list[tuple[str, str]]) -> Plan:
+    """The fork server without bubblewrap: a private scratch folder, the package alone
+    on the path, and the interpreter reached by descriptor where the uid may not enter."""
+    package = _package()
+    binds, extra = python_paths(course)
+    data = _course_data(course)
+    scratch = tempfile.mkdtemp(prefix="grader-run-")
+    work = os.path.join(scratch, "work")
+    os.mkdir(work, 0o700)
+    links: dict[str, str] = {}
+    pkg = os.path.join(scratch, "pkg")
+    os.mkdir(pkg, 0o755)
+    try:  # the grader package alone on the path, not the folder holding it
+        os.symlink(package, os.path.join(pkg, "grader"))
+        if data:
+            os.symlink(data, os.path.join(work, "data"))
+            links["data"] = data
+    except OSError:  # no symlinks (Windows without developer mode)
+        pkg = str(Path(package).parent)
+    if drop is not None:
+        os.chmod(scratch, 0o711)
+        os.chown(work, drop[0], drop[1])
+        if links:
+            os.lchown(os.path.join(work, "data"), drop[0], drop[1])
+        blocked = next((u for u in (unreachable(p, *drop) for p in [package] + binds) if u),
+                       None)
+        if blocked:
+            layers.append(("interpreter by descriptor", (f"uid {drop[0]} may not enter "
+                           f"{blocked}: the fork server opens Python's folders for its "
+                           "runners, which see nothing else there")))
+    env = _base_env()
+    env.update(HOME=work, TMPDIR=work, MPLCONFIGDIR=os.path.join(work, ".matplotlib"),
+               PYTHONPATH=os.pathsep.join([pkg] + extra))
+    opts.update(workdir=work, links=links)
+    return Plan(py, env, work, opts, drop=drop, scratch=scratch)
 
 
 def _describe_limits(limits: dict[str, Any], watch: bool, nproc: bool) -> list[tuple[str, str]]:
