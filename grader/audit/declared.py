@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from grader.errors import AuthoringError
 from grader.audit.mutants import Mutant, graded_functions, one_line
+from grader.errors import AuthoringError
 
 __all__ = ["Declarations", "Slip", "declarations_path", "load_declarations", "slip_mutants"]
 

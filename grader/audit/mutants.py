@@ -14,9 +14,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Iterator
 
+from grader.audit.operators import OPERATORS, Context, Edit, Span, dump_replaced, links
 from grader.authoring.exercises import _find_markers, _pair_markers
 from grader.errors import AuthoringError
-from grader.audit.operators import OPERATORS, Context, Edit, Span, dump_replaced, links
 
 __all__ = ["Mutant", "generate", "graded_functions", "one_line", "solution_regions"]
 

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.errors import GraderError, UsageError
 from grader.audit.cache import Verdict, VerdictCache, item_fingerprints
 from grader.audit.declared import load_declarations, slip_mutants
 from grader.audit.model import EPS, AuditReport, MutantResult
 from grader.audit.mutants import Mutant, generate, solution_regions
+from grader.errors import GraderError, UsageError
 
 __all__ = ["audit", "make_mutants"]
 

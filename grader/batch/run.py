@@ -23,10 +23,10 @@ from grader.batch.discover import (
     discover,
 )
 from grader.batch.gradebook import Gradebook, ItemRow, SubmissionRow, now
-from grader.batch.pool import _context, _Task, _Worker, cores
+from grader.batch.pool import _Task, cores
 from grader.batch.records import _error_hash, content_hash, fatal_message
 from grader.batch.roster import match_roster, one_id_each, read_roster
-from grader.errors import GraderError, UsageError
+from grader.errors import UsageError
 from grader.result import Note
 
 DEFAULT_TIMEOUT = 600.0
@@ -254,7 +254,9 @@ class BatchRun:
 
             grade_on_cluster(self, book, tasks, run_id, summary, tick)
         elif tasks:
-            self._pool(book, tasks, run_id, summary, tick)
+            from grader.batch.schedule import LocalPool
+
+            LocalPool(self, book, run_id, summary, tick).run(tasks)
 
     def _count(self, book: Gradebook, f: Found, summary: BatchSummary, status: str) -> None:
         if status == "error":
@@ -297,89 +299,6 @@ class BatchRun:
         task.found = fresh or task.found
         return bool(fresh)
 
-    def _pool(self, book: Gradebook, tasks: list[_Task], run_id: int, summary: BatchSummary,
-              tick: Callable[[str, str], None]) -> None:
-        from multiprocessing.connection import wait
-
-        ctx = _context()
-        args = (str(self.assignment.root), self.name, self.public_only, self.time_scale,
-                self.limits)
-        queue = list(tasks)
-        waiting: list[_Task] = []   # claimed by another run: looked at again later
-        pool = [_Worker(ctx, args) for _ in range(min(self.workers, len(tasks)))]
-        failures = 0
-        try:
-            while queue or waiting or any(w.task for w in pool):
-                if not queue and waiting:
-                    queue, waiting = waiting, []
-                for w in pool:
-                    while w.ready and w.task is None and queue:
-                        task = queue.pop(0)
-                        if not self._claim(book, task, run_id, summary, tick, waiting):
-                            continue
-                        task.attempts += 1
-                        w.task, w.since = task, time.monotonic()
-                        try:
-                            w.conn.send((task.id, str(task.path)))
-                        except (BrokenPipeError, OSError):
-                            pass   # its death is noticed below
-                waits: dict[Any, _Worker] = {w.conn: w for w in pool}
-                waits.update({w.proc.sentinel: w for w in pool})
-                ready: list[Any] = wait(list(waits), timeout=0.5)
-                for obj in ready:
-                    w = waits[obj]
-                    if w not in pool:
-                        continue
-                    msg: Any = None
-                    conn: Any = w.conn
-                    if obj is conn:
-                        try:
-                            msg = conn.recv()
-                        except (EOFError, OSError):
-                            msg = None
-                    if msg is None:
-                        if obj is conn or not w.proc.is_alive():
-                            failures += self._replace(pool, w, ctx, args, queue, book, run_id,
-                                                      summary, tick)
-                        continue
-                    if msg[0] == "ready":
-                        w.ready = True
-                    elif msg[0] == "fatal":
-                        raise GraderError(f"the grading workers cannot start: {msg[1]}")
-                    elif msg[0] == "done" and w.task is not None:
-                        task, w.task = w.task, None
-                        self._finish(book, task, msg[2], run_id, summary, tick)
-                    elif msg[0] == "crash" and w.task is not None:
-                        w.task.last_error = str(msg[2])
-                        failures += self._replace(pool, w, ctx, args, queue, book, run_id,
-                                                  summary, tick)
-                now_ = time.monotonic()
-                for w in list(pool):
-                    if w.task is not None and now_ - w.since > self.timeout:
-                        task, w.task = w.task, None
-                        self._finish(book, task, {
-                            "kind": "crash", "reason": "deadline", "seconds": now_ - w.since,
-                            "message": f"grading took over {self.timeout:g} s and was "
-                                       "stopped (several functions that hang?)"},
-                            run_id, summary, tick)
-                        self._replace(pool, w, ctx, args, queue, book, run_id, summary, tick)
-                if failures > 3 * self.workers + 3:
-                    raise GraderError("grading workers keep dying: check that the course's "
-                                      "solutions import, and the machine's memory")
-        except BaseException:
-            for w in pool:   # interrupted: stop at once, the gradebook holds whole results
-                w.kill()
-            raise
-        for w in pool:
-            try:
-                w.conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
-        deadline = time.monotonic() + 5
-        for w in pool:
-            w.proc.join(max(0.0, deadline - time.monotonic()))
-            w.kill()
-
     def _claim(self, book: Gradebook, task: _Task, run_id: int, summary: BatchSummary,
                tick: Callable[[str, str], None], waiting: list[_Task]) -> bool:
         """Whether to grade ``task`` now: not when another run graded it meanwhile (then it
@@ -402,27 +321,6 @@ class BatchRun:
                 tick(f.key, status)
             return False
         return True
-
-    def _replace(self, pool: list[_Worker], w: _Worker, ctx: Any, args: tuple[Any, ...],
-                 queue: list[_Task], book: Gradebook, run_id: int, summary: BatchSummary,
-                 tick: Callable[[str, str], None]) -> int:
-        """A worker died (or was stopped): retry its submission once, start another."""
-        task, w.task = w.task, None
-        w.kill()
-        pool.remove(w)
-        if task is not None:
-            if task.attempts < 2:
-                queue.insert(0, task)
-            else:
-                why = f" ({task.last_error})" if task.last_error else ""
-                self._finish(book, task, {
-                    "kind": "crash", "reason": "worker", "seconds": 0.0,
-                    "message": "the grader failed twice on this submission" + why[:300]
-                               + "; re-run to try again"}, run_id, summary, tick)
-        if queue:
-            pool.append(_Worker(ctx, args))
-        return 1
-
 
 def run_batch(assignment: str, folder: str | Path, **options: Any) -> BatchSummary:
     """Grade every submission in ``folder`` into the gradebook; see :class:`BatchRun`."""
