@@ -29,11 +29,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.batch.rows import ItemRow, RosterEntry, SubmissionRow
+from grader.batch.schema import SCHEMA as _SCHEMA
 from grader.errors import UsageError
 from grader.result import Note
 
@@ -43,156 +44,10 @@ BUSY_TIMEOUT_MS = 60_000
 # Outcomes worth another try on the next run (not a property of the submission).
 RETRY_REASONS = ("worker",)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    assignment  TEXT NOT NULL,
-    folder      TEXT NOT NULL,
-    layout      TEXT NOT NULL,
-    version     TEXT NOT NULL,
-    pid         INTEGER NOT NULL,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT,
-    status      TEXT NOT NULL,          -- running | done | interrupted | stopped (killed)
-    counts      TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS submissions (
-    assignment TEXT NOT NULL,
-    submission TEXT NOT NULL,           -- the layout's key: student id, Canvas user id, ...
-    layout     TEXT NOT NULL,
-    path       TEXT NOT NULL,           -- the graded file ('' when none)
-    file       TEXT NOT NULL,           -- its name
-    members    TEXT NOT NULL,           -- JSON list of student ids
-    hash       TEXT NOT NULL,
-    version    TEXT NOT NULL,
-    status     TEXT NOT NULL,           -- graded | error
-    reason     TEXT NOT NULL,           -- '' | input | import | layout | group | worker | deadline
-    message    TEXT NOT NULL,
-    notes      TEXT NOT NULL,           -- JSON list
-    score      REAL NOT NULL,
-    max_score  REAL NOT NULL,
-    seconds    REAL NOT NULL,
-    graded_at  TEXT NOT NULL,
-    run_id     INTEGER NOT NULL,
-    result     TEXT,                    -- JSON of the Result (dataclasses.asdict) but its items
-    PRIMARY KEY (assignment, submission)
-);
-CREATE TABLE IF NOT EXISTS results (
-    assignment TEXT NOT NULL,
-    submission TEXT NOT NULL,
-    item       TEXT NOT NULL,
-    position   INTEGER NOT NULL,
-    title      TEXT NOT NULL,
-    score      REAL NOT NULL,
-    max_score  REAL NOT NULL,
-    status     TEXT NOT NULL,
-    feedback   TEXT NOT NULL,
-    cases      TEXT NOT NULL,           -- JSON list of case results
-    hash       TEXT NOT NULL,
-    version    TEXT NOT NULL,
-    graded_at  TEXT NOT NULL,
-    PRIMARY KEY (assignment, submission, item)
-);
-CREATE TABLE IF NOT EXISTS members (
-    assignment TEXT NOT NULL,
-    student    TEXT NOT NULL,
-    submission TEXT NOT NULL,
-    name       TEXT NOT NULL,           -- as the layout names them (Gradescope does)
-    email      TEXT NOT NULL,
-    PRIMARY KEY (assignment, student, submission)
-);
-CREATE TABLE IF NOT EXISTS roster (
-    assignment TEXT NOT NULL,
-    id         TEXT NOT NULL,
-    position   INTEGER NOT NULL,
-    name       TEXT NOT NULL,
-    email      TEXT NOT NULL,
-    extra      TEXT NOT NULL,           -- JSON: section, sis_user_id, sis_login_id
-    PRIMARY KEY (assignment, id)
-);
-CREATE TABLE IF NOT EXISTS times (
-    assignment   TEXT NOT NULL,
-    submission   TEXT NOT NULL,
-    submitted_at TEXT,                  -- ISO with offset, NULL when unknown
-    source       TEXT NOT NULL,         -- gradescope | timestamp.txt | FILE.csv | mtime
-    flagged      INTEGER NOT NULL,      -- the LMS marked it late without a time
-    PRIMARY KEY (assignment, submission)
-);
-CREATE TABLE IF NOT EXISTS finals (
-    assignment TEXT NOT NULL,
-    student    TEXT NOT NULL,
-    submission TEXT NOT NULL,
-    final      REAL NOT NULL,
-    status     TEXT NOT NULL,           -- on time | grace | late | after late-until | ...
-    detail     TEXT NOT NULL,           -- JSON of grader.policy.lateness.Final
-    computed_at TEXT NOT NULL,
-    PRIMARY KEY (assignment, student)
-);
-CREATE INDEX IF NOT EXISTS submissions_by_hash ON submissions (assignment, hash, version);
-"""
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-@dataclass
-class ItemRow:
-    """One item of one submission as stored: what exports and the report read."""
-
-    item: str
-    title: str
-    score: float
-    max_score: float
-    status: str
-    feedback: str
-    cases: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class SubmissionRow:
-    """One stored submission with its items."""
-
-    assignment: str
-    submission: str
-    layout: str
-    path: str
-    file: str
-    members: list[str]
-    hash: str
-    version: str
-    status: str
-    reason: str
-    message: str
-    notes: list[Note]
-    score: float
-    max_score: float
-    seconds: float
-    graded_at: str
-    run_id: int
-    result: dict[str, Any] | None       # the Result's fields but ``items`` (None: nothing ran)
-    items: list[ItemRow] = field(default_factory=list)
-
-    def result_dict(self) -> dict[str, Any] | None:
-        """The whole result in :meth:`Result.to_json` form, as the judge made it."""
-        if self.result is None:
-            return None
-        return {**self.result, "items": [
-            {"id": i.item, "title": i.title, "score": i.score, "max_score": i.max_score,
-             "status": i.status, "feedback": i.feedback, "cases": i.cases}
-            for i in self.items]}
-
-
-@dataclass
-class RosterEntry:
-    id: str
-    name: str = ""
-    email: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Gradebook:
