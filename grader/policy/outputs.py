@@ -105,7 +105,7 @@ def _figure(values: list[float], title: str) -> str:
 def write_html(cg: ClassGrades, path: Path) -> None:
     """One self-contained page: final grades' and each component's distribution, the
     letters' counts, the table, and who is missing where."""
-    from grader.reports.exports import _page
+    from grader.reports.page import page
     from grader.reports.report import REPORT_STYLE
 
     if not path.parent.exists():
@@ -129,7 +129,7 @@ def write_html(cg: ClassGrades, path: Path) -> None:
     body.append(f"<h2>Students</h2><table><thead><tr>{head}</tr></thead><tbody>"
                 + "".join(rows) + "</tbody></table>")
     body += _missing_html(cg)
-    path.write_text(_page("Course grades", "\n".join(body), REPORT_STYLE), encoding="utf-8")
+    path.write_text(page("Course grades", "\n".join(body), REPORT_STYLE), encoding="utf-8")
 
 
 def _flat(parts: list[Part], prefix: str = "") -> list[tuple[str, float | None]]:

@@ -16,7 +16,8 @@ from typing import Any
 from grader.batch.gradebook import SubmissionRow
 from grader.reports.charts import CHART_STYLE, histogram, item_bars
 from grader.reports.counts import ClassCounts, counts, who
-from grader.reports.exports import STYLE, ExportData, _page
+from grader.reports.exports import ExportData
+from grader.reports.page import STYLE, page
 from grader.reports.render import points
 
 TOP_DIAGNOSES = 15
@@ -201,7 +202,7 @@ def build(data: ExportData) -> str:
     parts += _diagnoses(graded)
     parts += _errors([s for s in subs if s.status != "graded"], graded)
     parts += _people(c, subs)
-    return _page(f"{data.assignment}: grading report", "\n".join(parts), REPORT_STYLE)
+    return page(f"{data.assignment}: grading report", "\n".join(parts), REPORT_STYLE)
 
 
 def write_report(data: ExportData, out: Path) -> Path:
