@@ -200,7 +200,6 @@ class BatchRun:
 
     def _grade_all(self, book: Gradebook, disc: Discovery, run_id: int,
                    summary: BatchSummary) -> None:
-        version = self.assignment.version
         total = len(disc.found)
         done = 0
         if self.progress:   # the bar shows from the start, not after the first submission
@@ -212,6 +211,22 @@ class BatchRun:
             if self.progress:
                 self.progress(Progress(done, total, key, status))
 
+        groups = self._changed(book, disc, run_id, summary, tick)
+        tasks = self._tasks(book, groups, run_id, summary, tick)
+        if tasks and self.cluster is not None:   # the one place a run picks its workers
+            from grader.batch.cluster import grade_on_cluster
+
+            grade_on_cluster(self, book, tasks, run_id, summary, tick)
+        elif tasks:
+            from grader.batch.schedule import LocalPool
+
+            LocalPool(self, book, run_id, summary, tick).run(tasks)
+
+    def _changed(self, book: Gradebook, disc: Discovery, run_id: int, summary: BatchSummary,
+                 tick: Callable[[str, str], None]) -> dict[str, list[Found]]:
+        """The submissions to grade, by content hash; what needs no grading is recorded
+        (unreadable ones) or counted (unchanged ones) here."""
+        version = self.assignment.version
         groups: dict[str, list[Found]] = {}
         for f in disc.found:
             for n in f.notes:
@@ -235,6 +250,12 @@ class BatchRun:
                 continue
             groups.setdefault(h, []).append(f)
 
+        return groups
+
+    def _tasks(self, book: Gradebook, groups: dict[str, list[Found]], run_id: int,
+               summary: BatchSummary, tick: Callable[[str, str], None]) -> list[_Task]:
+        """One task per content; content the gradebook already graded is copied instead."""
+        version = self.assignment.version
         tasks: list[_Task] = []
         for h, fs in groups.items():
             if not self.force:
@@ -249,14 +270,7 @@ class BatchRun:
                     continue
             assert fs[0].path is not None
             tasks.append(_Task(len(tasks), fs[0].path, h, fs))
-        if tasks and self.cluster is not None:   # the one place a run picks its workers
-            from grader.batch.cluster import grade_on_cluster
-
-            grade_on_cluster(self, book, tasks, run_id, summary, tick)
-        elif tasks:
-            from grader.batch.schedule import LocalPool
-
-            LocalPool(self, book, run_id, summary, tick).run(tasks)
+        return tasks
 
     def _count(self, book: Gradebook, f: Found, summary: BatchSummary, status: str) -> None:
         if status == "error":
