@@ -49,9 +49,11 @@ class CaseResult:
     details: str = ""         # longer public feedback (tables, inputs); never for hidden cases
     diagnosis: str = ""       # the slip recognised (a flipped sign, ...), '' when none
     check: str = ""           # what failed: value, shape, type, calls, raised TypeError, ...
+    helpers: list[str] = field(default_factory=list)  # the student's own helpers it relied
+    #                           on (public-only grading, where no recorded answer fitted)
 
     def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {**vars(self), "helpers": list(self.helpers)}
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> "CaseResult":

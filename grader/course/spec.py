@@ -171,6 +171,8 @@ class PreparedCase:
     alternatives: list[tuple[str, Any]]   # (diagnosis, wire JSON of the wrong value)
     tape: list[dict[str, Any]]      # callbacks answered offline (public cases)
     callables: dict[str, Callable[..., Any] | None]
+    answers: list[dict[str, Any]] = field(default_factory=list)  # substitutes answered
+    #                                 offline (public cases; see grader.course.answers)
 
     def to_json(self) -> dict[str, Any]:
         c = self.case
@@ -180,7 +182,8 @@ class PreparedCase:
                 "labels": c.labels, "note": c.note, "reordered": c.reordered,
                 "args": self.args, "kwargs": self.kwargs, "expected": self.expected,
                 "expected_calls": self.expected_calls,
-                "alternatives": [list(a) for a in self.alternatives], "tape": self.tape}
+                "alternatives": [list(a) for a in self.alternatives], "tape": self.tape,
+                "answers": self.answers}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "PreparedCase":
@@ -193,7 +196,7 @@ class PreparedCase:
         return cls(case=case, args=d["args"], kwargs=d["kwargs"], expected=d["expected"],
                    expected_calls=d["expected_calls"],
                    alternatives=[(a[0], a[1]) for a in d["alternatives"]], tape=d["tape"],
-                   callables={n: None for n in names})
+                   callables={n: None for n in names}, answers=list(d.get("answers", [])))
 
 
 @dataclass

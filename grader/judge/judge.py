@@ -18,6 +18,7 @@ from grader.course.submission import Source
 from grader.judge.calls import Call, Outcome, StudentCallableError
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
+from grader.judge.tape import Answers, depends_on, off_path
 from grader.judge.verdict import verdict
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
@@ -65,6 +66,7 @@ class Judge:
         self.replies: dict[Any, dict[str, Any]] = {}
         self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
         self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
+        self.answers = Answers()  # substitutes' recorded answers (public-only grading)
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
         self._given_units: list[list[Any]] | None = None
         # calls run again with substitutes because the own-helper log did not check out,
@@ -351,7 +353,7 @@ class Judge:
             if len(self.verdicts) >= self.CACHE_LIMIT:
                 self.verdicts.clear()
             self.verdicts[out.key] = dataclasses.replace(cr)
-        return cr
+        return depends_on(off_path(cr, pc, call.off_path), call.helpers)
 
     def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func

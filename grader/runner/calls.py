@@ -236,8 +236,10 @@ class Runner:
                 self._send(self._invoke(reply), reply)
             if reply.get("op") != "reply":
                 raise GraderCallbackError("the grader sent an unexpected message")
-            if reply.get("fallback") and substitute and callable(original):
-                return original(*args, **kwargs)
+            if reply.get("fallback") and substitute:
+                if callable(original):
+                    return original(*args, **kwargs)
+                raise NameError(f"name {name!r} is not defined")  # as without the grader
             if "error" in reply:
                 raise GraderCallbackError(str(reply["error"]))
             for g, st in zip(enc.rngs, reply.get("rng_states", [])):
