@@ -80,6 +80,9 @@ class ItemResult:
                           [CaseResult.from_json(c) for c in d.get("cases", [])])
 
 
+NOT_LOADED = "not graded: the file did not load"
+
+
 @dataclass
 class Result:
     assignment: str
@@ -93,6 +96,11 @@ class Result:
     notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
     load_error: str = ""      # the submission did not load (syntax, import error, hang): why
+    load_kind: str = ""       # syntax | exception | timeout | exited ('' when it loaded)
+    load_line: int | None = None    # the line it stopped at, 1-based
+    load_source: str = ""     # that line of the submission
+    load_column: int | None = None  # 1-based column of the caret under load_source
+    output: str = ""          # what the submission printed while being imported (capped)
 
     @property
     def full_marks(self) -> bool:
@@ -136,4 +144,5 @@ _CASE_FIELDS = tuple(CaseResult.__dataclass_fields__)
 _RESULT_FIELDS = tuple(f for f in Result.__dataclass_fields__
                        if f not in ("notes", "items", "seconds"))
 
-__all__ = ["NOTE_KINDS", "STATUSES", "CaseResult", "ItemResult", "Note", "Result", "item_status"]
+__all__ = ["NOTE_KINDS", "NOT_LOADED", "STATUSES", "CaseResult", "ItemResult", "Note", "Result",
+           "item_status"]

@@ -73,7 +73,9 @@ def test_crash_at_import_costs_everything_with_a_clear_error(grade_hw1, variant)
     r = grade_hw1(variant("raise RuntimeError('boom at import')"))
     assert r.score == 0
     assert {i.status for i in r.items} == {"error"}
-    assert "boom at import" in r.items[0].feedback
+    assert r.load_kind == "exception" and "boom at import" in r.load_error
+    assert r.load_source == "raise RuntimeError('boom at import')"
+    assert {i.feedback for i in r.items} == {"not graded: the file did not load"}
 
 
 def test_syntax_error_names_the_line(grade_hw1, variant):
@@ -81,7 +83,9 @@ def test_syntax_error_names_the_line(grade_hw1, variant):
     n = path.read_text().count("\n") - 1
     r = grade_hw1(path)
     assert r.score == 0 and {i.status for i in r.items} == {"error"}
-    assert "syntax error" in r.items[0].feedback and f"line {n}" in r.items[0].feedback
+    assert "syntax error" in r.load_error and f"line {n}" in r.load_error
+    assert (r.load_line, r.load_source, r.load_column) == (n, "def broken(:", 12)
+    assert {i.feedback for i in r.items} == {"not graded: the file did not load"}
 
 
 def test_infinite_loop_costs_one_item_and_ends(grade_hw1, variant):

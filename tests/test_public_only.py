@@ -4,8 +4,6 @@ once, where it is."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -61,16 +59,6 @@ SLIPS = {
         "    return [(dW.T, db) for dW, db in _mb(params, cache, y)]\n"),
     "fit_logistic stub": "def fit_logistic(X, y, lr, n_steps):\n    raise NotImplementedError\n",
 }
-
-
-@pytest.fixture(scope="module")
-def release(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release") / "hw1"
-    p = subprocess.run([sys.executable, "-m", "grader.cli", "release", "hw1", "--out", str(out)],
-                       cwd=ROOT, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    assert not (out / "solutions").exists()
-    return out
 
 
 @pytest.fixture(scope="module")

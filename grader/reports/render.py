@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
+from grader.judge.loading import caret_lines
 from grader.result import Result
 
 STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
@@ -16,6 +17,10 @@ def points(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
 
 
+def _indented(text: str, prefix: str = "  | ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip("\n").splitlines())
+
+
 def render(result: Result, file: IO[str] | None = None, details: bool = True,
            max_details: int = 6) -> None:
     from rich.console import Console
@@ -23,6 +28,10 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
     from rich.text import Text
 
     console = Console(file=file, highlight=False, soft_wrap=False)
+    if result.load_error:
+        console.print(Text(f"error: {result.load_error}", style="bold red"), soft_wrap=True)
+        for line in caret_lines(result.load_source, result.load_column):
+            console.print(Text(line))
     # the title on a line of its own: a table's title is padded to the table's width
     console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
     table = Table(expand=False)
@@ -40,6 +49,9 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
                        style="bold"))
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"))
+    if result.output:
+        console.print(Text("printed while your file was imported:", style="bold"))
+        console.print(Text(_indented(result.output)))
     if not details:
         return
     shown = 0

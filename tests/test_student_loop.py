@@ -1,0 +1,69 @@
+"""The student's own runs, through the ``grade`` command in a release copy: whole-file
+problems said once, printed output shown with its case, readable details."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "solutions" / "hw1.py"
+NOT_LOADED = "not graded: the file did not load"
+
+
+def student(release: Path, *args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    """``grade ARGS`` run in the release copy (this checkout's engine), as a student would."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(columns)}
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=release,
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def _submission(tmp_path: Path, extra: str, base: Path = REFERENCE) -> Path:
+    p = tmp_path / "hw1.py"
+    p.write_text(base.read_text(encoding="utf-8") + "\n\n" + extra + "\n", encoding="utf-8")
+    return p
+
+
+def test_a_syntax_error_is_one_line_before_the_table_with_a_caret(release, tmp_path):
+    sub = _submission(tmp_path, "def broken(x:\n    return x")
+    line = sub.read_text(encoding="utf-8").splitlines().index("def broken(x:") + 1
+    p = student(release, "hw1", "--submission", str(sub))
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.splitlines()
+    assert out[0].startswith(f"error: the submission has a syntax error at line {line}: ")
+    assert out[1] == "    def broken(x:" and out[2] == "    " + " " * 10 + "^"
+    assert p.stdout.count("syntax error") == 1
+    rows = [r for r in out if r.startswith("│ ")]
+    assert len(rows) == 17 and all(NOT_LOADED in r for r in rows)
+    assert "more failing case" not in p.stdout
+    data = json.loads(student(release, "hw1", "--submission", str(sub), "--json").stdout)
+    assert data["load_kind"] == "syntax" and data["load_line"] == line
+    assert {i["feedback"] for i in data["items"]} == {NOT_LOADED}
+
+
+def test_an_exception_at_import_is_said_once_with_its_line(release, tmp_path):
+    sub = _submission(tmp_path, "print('loading my work')\nSCALE = 1 / len([])")
+    p = student(release, "hw1", "--submission", str(sub))
+    out = p.stdout.splitlines()
+    assert out[0].startswith("error: the submission fails to import at line ")
+    assert "ZeroDivisionError: division by zero" in out[0]
+    assert out[1] == "    SCALE = 1 / len([])" and out[2].endswith("^")
+    assert p.stdout.count("ZeroDivisionError") == 1
+    assert p.stdout.count("loading my work") == 1  # what it printed, once
+
+
+def test_an_import_that_does_not_finish_is_stopped_and_says_where(release, tmp_path):
+    from grader.api import grade
+
+    sub = _submission(tmp_path, "print('training...')\nwhile True:\n    pass")
+    r = grade(sub, "hw1", course=release, time_scale=0.2)  # stopped after 2 s, not 10
+    assert r.load_kind == "timeout"
+    assert r.load_source in ("while True:", "pass")
+    assert "took over 2 s" in r.load_error
+    assert r.output.strip() == "training..."
+    assert {i.status for i in r.items} == {"timeout"}
+    assert {i.feedback for i in r.items} == {NOT_LOADED}
