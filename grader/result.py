@@ -51,6 +51,7 @@ class CaseResult:
     check: str = ""           # what failed: value, shape, type, calls, raised TypeError, ...
     helpers: list[str] = field(default_factory=list)  # the student's own helpers it relied
     #                           on (public-only grading, where no recorded answer fitted)
+    output: str = ""          # what the function printed in this (failed, public) case, capped
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "helpers": list(self.helpers)}

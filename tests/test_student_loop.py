@@ -67,3 +67,40 @@ def test_an_import_that_does_not_finish_is_stopped_and_says_where(release, tmp_p
     assert r.output.strip() == "training..."
     assert {i.status for i in r.items} == {"timeout"}
     assert {i.feedback for i in r.items} == {NOT_LOADED}
+
+
+PRINTING = '''
+print("module-level hello")
+def sigmoid(h):
+    print("debug: h =", h)
+    return 0.5 + 0 * np.asarray(h, dtype=float)
+def bce_loss(y, p):
+    print("y" * 5000)
+    return 0.0
+'''
+
+
+def test_what_a_failing_function_printed_is_shown_with_its_case(release, tmp_path):
+    sub = _submission(tmp_path, PRINTING)
+    p = student(release, "hw1", "--submission", str(sub), "--item", "sigmoid", "--item", "loss")
+    out = p.stdout
+    assert out.count("module-level hello") == 1 and "printed while your file was imported" in out
+    block = out[out.index("sigmoid / sigmoid on an array"):]
+    block = block[:block.index("\n\n")] if "\n\n" in block else block
+    assert "printed during this case:" in block and "debug: h = [-2." in block
+    assert "output cut" in out  # the 5000 characters are capped, and say so
+    data = json.loads(student(release, "hw1", "--submission", str(sub), "--json",
+                              "--item", "sigmoid", "--item", "loss").stdout)
+    assert data["output"].strip() == "module-level hello"
+    cases = {c["name"]: c for i in data["items"] for c in i["cases"]}
+    assert cases["sigmoid on an array"]["output"].startswith("debug: h = [-2.")
+    loss = next(c for c in cases.values() if c["name"].startswith("bce_loss") and c["output"])
+    assert len(loss["output"]) < 2200 and "[... output cut: 3001 more characters" in loss["output"]
+    assert all(c["output"] == "" for c in cases.values() if c["passed"])
+
+
+def test_a_hidden_case_never_keeps_what_was_printed(grade_hw1, tmp_path):
+    r = grade_hw1(_submission(tmp_path, PRINTING), items=["sigmoid"])
+    hidden = [c for c in r.items[0].cases if c.visibility == "hidden"]
+    assert any(not c.passed for c in hidden) and all(c.output == "" for c in hidden)
+    assert any(c.output for c in r.items[0].cases if c.visibility == "public")

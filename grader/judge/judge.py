@@ -16,7 +16,7 @@ from typing import Any, Callable
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
 from grader.judge.calls import Call, Outcome, StudentCallableError
-from grader.judge.captured import capped
+from grader.judge.captured import capped, with_output
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
@@ -342,7 +342,8 @@ class Judge:
             if len(self.verdicts) >= self.CACHE_LIMIT:
                 self.verdicts.clear()
             self.verdicts[out.key] = dataclasses.replace(cr)
-        return depends_on(off_path(cr, pc, call.off_path), call.helpers)
+        return with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers),
+                           out.stdout)
 
     def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func

@@ -17,8 +17,14 @@ def points(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
 
 
-def _indented(text: str, prefix: str = "  | ") -> str:
-    return "\n".join(prefix + line for line in text.rstrip("\n").splitlines())
+def _indented(text: str, prefix: str = "  | ", lines: int = 20, width: int = 76) -> str:
+    """Printed output for a terminal: each line behind ``prefix``, at most ``lines`` of
+    them, each cut to ``width`` characters (the full text is in ``--json``)."""
+    rows = text.rstrip("\n").splitlines()
+    out = [prefix + (r if len(r) <= width else r[:width - 1] + "…") for r in rows[:lines]]
+    if len(rows) > lines:
+        out.append(f"{prefix}[... {len(rows) - lines} more lines; --json has them]")
+    return "\n".join(out)
 
 
 def render(result: Result, file: IO[str] | None = None, details: bool = True,
@@ -57,10 +63,15 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
     shown = 0
     for it in result.items:
         for c in it.cases:
-            if c.passed or c.visibility != "public" or not c.details or shown >= max_details:
+            if (c.passed or c.visibility != "public" or not (c.details or c.output)
+                    or shown >= max_details):
                 continue
             shown += 1
             console.print()
             console.print(Text(f"{it.id} / {c.name}", style="bold"))
             console.print(Text(c.message))
-            console.print(Text(c.details))
+            if c.details:
+                console.print(Text(c.details))
+            if c.output:
+                console.print(Text("printed during this case:", style="bold"))
+                console.print(Text(_indented(c.output)))
