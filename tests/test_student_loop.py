@@ -104,3 +104,77 @@ def test_a_hidden_case_never_keeps_what_was_printed(grade_hw1, tmp_path):
     hidden = [c for c in r.items[0].cases if c.visibility == "hidden"]
     assert any(not c.passed for c in hidden) and all(c.output == "" for c in hidden)
     assert any(c.output for c in r.items[0].cases if c.visibility == "public")
+
+
+def _reference_module(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hw1", REFERENCE)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setitem(sys.modules, "hw1", mod)
+    return mod
+
+
+def test_every_public_case_snippet_reproduces_its_expected_value(monkeypatch):
+    """Each snippet, run against the reference, returns the expected value: the inputs
+    (floats, generators, data frames, the grader's callables) are rebuilt exactly."""
+    import contextlib
+    import io
+
+    from grader.api import load_assignment
+    from grader.judge.compare import compare
+    from grader.reports.snippet import case_snippet
+
+    _reference_module(monkeypatch)
+    a = load_assignment("hw1", ROOT, public_only=True)
+    checked = 0
+    for pc in a.public:
+        ns: dict = {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(case_snippet(a, pc, ROOT / "exercises" / "hw1.py"), "<snippet>",
+                         "exec"), ns)
+        if "expected" in ns:
+            c = pc.case
+            assert compare(ns["result"], ns["expected"], c.rtol, c.atol, c.scalar_ok) is None
+            checked += 1
+    assert checked >= 30
+
+
+def test_show_case_prints_a_snippet_that_shows_the_slip(release, tmp_path):
+    p = student(release, "hw1", "--show-case", "gradient_descent on a quadratic")
+    assert p.returncode == 0, p.stderr
+    assert "def grad(*args):" in p.stdout and "from hw1 import gradient_descent" in p.stdout
+    (tmp_path / "hw1.py").write_text(
+        REFERENCE.read_text(encoding="utf-8") + "\n\n_gd = gradient_descent\n"
+        "def gradient_descent(grad, w0, lr, n_steps):\n"
+        "    return _gd(grad, w0, lr, n_steps)[:-1]\n", encoding="utf-8")
+    (tmp_path / "snippet.py").write_text(p.stdout, encoding="utf-8")
+    run = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    returned, expected = run.stdout.split("returned:")[1].split("expected:")
+    assert returned.count("[") == expected.count("[") - 1  # one row short, as the slip
+    p = student(release, "hw1", "--show-case", "the lecture's graph")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and "ITEM / NAME" in p.stderr
+    p = student(release, "hw1", "--show-case", "graph_backward / the lecture's graph")
+    assert p.returncode == 0 and "from hw1 import graph_backward" in p.stdout
+
+
+def test_details_fit_80_columns_and_mark_what_differs(release, tmp_path):
+    slip = ("_fm = forward_mode\n"
+            "def forward_mode(X, y, W):\n"
+            "    out = _fm(X, y, W)\n"
+            "    out['partial'] = out['partial'] * np.array([1, 1, 1, -1, 1, 1.0])\n"
+            "    out['dW'] = np.cumprod(out['partial'])\n"
+            "    return out\n")
+    p = student(release, "hw1", "--submission", str(_submission(tmp_path, slip)),
+                "--item", "forward_mode")
+    details = p.stdout[p.stdout.index("forward_mode / "):]
+    table = details[details.index("marks the entries that differ"):].splitlines()[1:]
+    table = table[:next(i for i, ln in enumerate(table) if ln.startswith("The lecture"))]
+    assert max(map(len, table)) <= 80 and len(table) >= 21  # rows down the page
+    marked = [ln.split()[0] for ln in table if ln.endswith("<<")]
+    assert marked == ["ξ4", "ξ4", "ξ5", "L_A"]  # partial's ξ4, then dW from ξ4 on
+    assert 'to reproduce: grade hw1 --show-case "forward_mode / forward_mode at X=3' in details

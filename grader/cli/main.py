@@ -20,6 +20,7 @@ Examples:
   grade hw1 --item sigmoid --item loss       grade two items only
   grade hw1 --json > result.json             machine-readable result
   grade hw1 --strict                         exit 1 unless full marks
+  grade hw1 --show-case "sigmoid on an array"  a public case as Python to paste
 """
 
 
@@ -128,11 +129,18 @@ def main() -> None:
               help="Say which isolation layers confine the submission (see `grade doctor`).")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
               help="Also append the result as markdown to this file (CI: $GITHUB_STEP_SUMMARY).")
+@click.option("--show-case", metavar="NAME",
+              help="Print a public case as Python to paste and run (grades nothing).")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
         strict: bool, public_only: bool, course: Path | None, brief: bool,
-        verbose: bool, summary: Path | None) -> None:
+        verbose: bool, summary: Path | None, show_case: str | None) -> None:
     """Grade a submission for ASSIGNMENT and show the score of every item."""
+    if show_case is not None:
+        from grader.reports.snippet import show_case as snippet
+
+        click.echo(snippet(assignment, show_case, course), nl=False)
+        return
     if verbose:
         import os
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO
 
 from grader.judge.loading import caret_lines
+from grader.judge.tables import DIFF_MARK
 from grader.result import Result
 
+DIFFERING = re.compile(rf"^.*{re.escape(DIFF_MARK)}$", re.M)
 STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
          "timeout": "magenta", "missing": "dim"}
 
@@ -70,8 +73,12 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
             console.print()
             console.print(Text(f"{it.id} / {c.name}", style="bold"))
             console.print(Text(c.message))
+            console.print(Text(f'to reproduce: grade {result.assignment} --show-case '
+                               f'"{it.id} / {c.name}"', style="dim"), soft_wrap=True)
             if c.details:
-                console.print(Text(c.details))
+                text = Text(c.details)
+                text.highlight_regex(DIFFERING, "bold red")  # colour only on a terminal
+                console.print(text)
             if c.output:
                 console.print(Text("printed during this case:", style="bold"))
                 console.print(Text(_indented(c.output)))
