@@ -178,3 +178,52 @@ def test_details_fit_80_columns_and_mark_what_differs(release, tmp_path):
     marked = [ln.split()[0] for ln in table if ln.endswith("<<")]
     assert marked == ["ξ4", "ξ4", "ξ5", "L_A"]  # partial's ξ4, then dW from ξ4 on
     assert 'to reproduce: grade hw1 --show-case "forward_mode / forward_mode at X=3' in details
+
+
+def test_watch_grades_again_on_each_save_changed_items_first(release, tmp_path):
+    import queue
+    import signal
+    import threading
+    import time
+
+    sub = tmp_path / "hw1.py"
+    sub.write_text(REFERENCE.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "hw1", "--watch",
+                             "--submission", str(sub)], cwd=release, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stdout], daemon=True).start()
+
+    def until(prefix: str) -> list[str]:
+        seen, deadline = [], time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1).rstrip("\n"))
+            except queue.Empty:
+                continue
+            if seen[-1].startswith(prefix):
+                return seen
+        raise AssertionError(f"no {prefix!r} line in {seen}")
+
+    try:
+        first = until("Total:")
+        total = first[-1].split()[1]  # the public share, full marks
+        assert "was" not in first[-1] and total.split("/")[0] == total.split("/")[1]
+        sub.write_text(sub.read_text(encoding="utf-8") + "\n\ndef dxi4_dxi3(xi3):\n"
+                       "    return 1.0 / np.asarray(xi3, dtype=np.float64) ** 2\n",
+                       encoding="utf-8")
+        second = until("Total:")
+        head = next(i for i, ln in enumerate(second) if ln.endswith(": changed elementary"))
+        assert second[head + 1].split()[0] == "elementary" and "(was " in second[head + 1]
+        rows = [ln for ln in second[head + 2:] if ln.startswith("  ")]
+        assert len(rows) == 17 and second[-1].endswith(f"(was {total.split('/')[0]})")
+        assert [r.split()[0] for r in rows if "(was " in r] == ["elementary"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0

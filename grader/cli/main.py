@@ -21,6 +21,7 @@ Examples:
   grade hw1 --json > result.json             machine-readable result
   grade hw1 --strict                         exit 1 unless full marks
   grade hw1 --show-case "sigmoid on an array"  a public case as Python to paste
+  grade hw1 --watch                          grade again on every save
 """
 
 
@@ -131,15 +132,22 @@ def main() -> None:
               help="Also append the result as markdown to this file (CI: $GITHUB_STEP_SUMMARY).")
 @click.option("--show-case", metavar="NAME",
               help="Print a public case as Python to paste and run (grades nothing).")
+@click.option("--watch", is_flag=True,
+              help="Grade again on every save of the submission, changed items first.")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
         strict: bool, public_only: bool, course: Path | None, brief: bool,
-        verbose: bool, summary: Path | None, show_case: str | None) -> None:
+        verbose: bool, summary: Path | None, show_case: str | None, watch: bool) -> None:
     """Grade a submission for ASSIGNMENT and show the score of every item."""
     if show_case is not None:
         from grader.reports.snippet import show_case as snippet
 
         click.echo(snippet(assignment, show_case, course), nl=False)
+        return
+    if watch:
+        from grader.watch import watch_command
+
+        watch_command(assignment, submission, course, public_only)
         return
     if verbose:
         import os
