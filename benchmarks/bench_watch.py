@@ -18,8 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.api import grade, load_assignment, start_server  # noqa: E402
-from grader.judge.judge import Judge  # noqa: E402
+from grader.api import Grader, grade  # noqa: E402
 from grader.watch import Session  # noqa: E402
 
 
@@ -44,11 +43,10 @@ def main() -> None:
     args = ap.parse_args()
     from grader.course.submission import Source
 
-    a = load_assignment(args.assignment, ROOT)
+    grader = Grader(ROOT, args.assignment)
+    a, judge = grader.assignment, grader.judge
     item = a.item(args.item)
     base = (ROOT / args.submission).read_text(encoding="utf-8")
-    server = start_server(ROOT, args.assignment)
-    judge = Judge(a, server)
     current: list[Source] = []
     first: list[float] = []
     session = Session(lambda ids: judge.grade(current[-1], ids),
@@ -67,7 +65,7 @@ def main() -> None:
             session.round(code, "save")
             times.append(first[0] - t if first else float("nan"))
     finally:
-        server.close()
+        grader.close()
     cold = []
     for _ in range(max(3, args.runs // 2)):
         t = time.perf_counter()

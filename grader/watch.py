@@ -149,17 +149,15 @@ def watch(submission: Path, assignment: str, course: Path | None = None, *,
           public_only: bool = False, show: Callable[[str], None] = print,
           rounds: int | None = None, poll: float = POLL) -> None:
     """Grade ``submission`` now and after every save until interrupted (or ``rounds``)."""
-    from grader.api import load_assignment, start_server
+    from grader.api import Grader
+    from grader.course.folder import find_root
     from grader.course.submission import load_source
-    from grader.judge.judge import Judge
 
-    a = load_assignment(assignment, course, public_only=public_only)
-    server = start_server(a.root, assignment)
-    judge = Judge(a, server)
+    grader = Grader(find_root(course), assignment, public_only=public_only)
     current: list[Source] = []
     try:
-        session = Session(lambda ids: judge.grade(current[-1], ids),
-                          [(it.id, it.functions) for it in a.items], show)
+        session = Session(lambda ids: grader.judge.grade(current[-1], ids),
+                          [(it.id, it.functions) for it in grader.assignment.items], show)
         show(f"watching {submission} (Ctrl-C stops)")
         for _ in saves(submission, poll, rounds):
             try:
@@ -169,7 +167,7 @@ def watch(submission: Path, assignment: str, course: Path | None = None, *,
                 continue
             session.round(current[-1].code, time.strftime("%H:%M:%S ") + submission.name)
     finally:
-        server.close()
+        grader.close()
 
 
 def watch_command(assignment: str, submission: Path | None, course: Path | None,
