@@ -52,6 +52,8 @@ class CaseResult:
     helpers: list[str] = field(default_factory=list)  # the student's own helpers it relied
     #                           on (public-only grading, where no recorded answer fitted)
     output: str = ""          # what the function printed in this (failed, public) case, capped
+    plot: dict[str, Any] = field(default_factory=dict)  # public cases declared plottable:
+    #                           {"kind": "path", "got": [[...]], "expected": [[...]]}
 
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "helpers": list(self.helpers)}

@@ -227,3 +227,56 @@ def test_watch_grades_again_on_each_save_changed_items_first(release, tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 0
+
+
+def _chromium_dom(page: Path, profile: Path) -> str:
+    """The page's DOM after headless Chromium loaded it (skips where Chromium is absent:
+    .ci/run installs it)."""
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        import pytest
+
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    p = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", f"--user-data-dir={profile}", "--dump-dom",
+                        page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+def test_html_page_shows_the_paths_and_escapes_what_the_code_printed(release, tmp_path):
+    import base64
+    import re
+    import struct
+
+    slip = ("print(\"<script>document.title='pwned'</script>\")\n"
+            "_gd = gradient_descent\n"
+            "def gradient_descent(grad, w0, lr, n_steps):\n"
+            "    p = _gd(grad, w0, lr, n_steps)\n"
+            "    p[2:] += 0.01\n"
+            "    print('<img src=x onerror=\"document.title=1\"> & more')\n"
+            "    return p\n")
+    sub, page = _submission(tmp_path, slip), tmp_path / "out.html"
+    p = student(release, "hw1", "--submission", str(sub), "--item", "gradient_descent",
+                "--item", "sgd", "--html", str(page), "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    gd = next(c for i in data["items"] for c in i["cases"] if c["name"].startswith(
+        "gradient_descent on"))
+    assert gd["plot"]["kind"] == "path" and abs(gd["plot"]["got"][2][0]
+                                                 - gd["plot"]["expected"][2][0] - 0.01) < 1e-9
+    dom = _chromium_dom(page, tmp_path / "profile")
+    assert re.search(r"<title>hw1: hw1\.py</title>", dom)  # no script of the submission ran
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
+    assert "&lt;img src=x onerror=" in dom and "<img src=\"x\"" not in dom
+    assert "<h2>Paths</h2>" in dom and "Failed public cases" in dom
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', dom)
+    assert len(images) == 2  # the GD path and the SGD path
+    for b64 in images:
+        png = base64.b64decode(b64)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        assert width >= 300 and height >= 200

@@ -22,6 +22,7 @@ Examples:
   grade hw1 --strict                         exit 1 unless full marks
   grade hw1 --show-case "sigmoid on an array"  a public case as Python to paste
   grade hw1 --watch                          grade again on every save
+  grade hw1 --html result.html               also a page with plots of your paths
 """
 
 
@@ -134,10 +135,13 @@ def main() -> None:
               help="Print a public case as Python to paste and run (grades nothing).")
 @click.option("--watch", is_flag=True,
               help="Grade again on every save of the submission, changed items first.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the result as one self-contained HTML page, with plots.")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
         strict: bool, public_only: bool, course: Path | None, brief: bool,
-        verbose: bool, summary: Path | None, show_case: str | None, watch: bool) -> None:
+        verbose: bool, summary: Path | None, show_case: str | None, watch: bool,
+        html_out: Path | None) -> None:
     """Grade a submission for ASSIGNMENT and show the score of every item."""
     if show_case is not None:
         from grader.reports.snippet import show_case as snippet
@@ -178,6 +182,10 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
         from grader.reports.markdown import render_markdown, write_summary
 
         write_summary(summary, render_markdown(result))
+    if html_out is not None:  # after the output too
+        from grader.reports.html import write_page
+
+        write_page(result, html_out)
     if strict and not result.full_marks:
         sys.exit(1)
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
 from grader.judge.calls import Call, Outcome, StudentCallableError
-from grader.judge.captured import capped, with_output
+from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
@@ -342,8 +342,8 @@ class Judge:
             if len(self.verdicts) >= self.CACHE_LIMIT:
                 self.verdicts.clear()
             self.verdicts[out.key] = dataclasses.replace(cr)
-        return with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers),
-                           out.stdout)
+        cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
+        return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 
     def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func
