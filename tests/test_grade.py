@@ -287,7 +287,7 @@ def test_cli_json_strict_and_table(tmp_path):
     assert set(data["items"][0]["cases"][0]) == {"name", "visibility", "passed", "message",
                                                  "status", "part", "score", "max_score",
                                                  "details", "diagnosis", "check",
-                                                 "helpers", "output"}
+                                                 "helpers", "output", "plot"}
     assert data["load_error"] == "" and "seconds" not in data
     p = grade_cli("hw1", "--strict", "--item", "sigmoid")  # the stubs
     assert p.returncode == 1
