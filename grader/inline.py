@@ -32,7 +32,9 @@ def _history() -> list[str] | None:
     ip = get_ipython()
     if ip is None:
         return None
-    cells = list(ip.user_ns.get("In", []))[1:]
+    raw = getattr(getattr(ip, "history_manager", None), "input_hist_raw", None)
+    # the cells as typed (``In`` holds them transformed: %magic as get_ipython() calls)
+    cells = list(raw if raw else ip.user_ns.get("In", []))[1:]
     return [c for c in cells if c.strip()]
 
 
@@ -46,7 +48,8 @@ def _notebook_json(cells: list[str]) -> str:
 def check(item: str | None = None, assignment: str | None = None, *,
           path: str | Path | None = None, course: str | Path | None = None,
           show: bool = True) -> dict[str, Any] | None:
-    """Grade ``item`` (every item when None) of the code so far; show and return the result.
+    """Grade ``item`` (every item when None) of the code so far and print a summary;
+    with ``show=False``, print nothing and return the result as a dict instead.
 
     In Jupyter the code is the cells run so far in this kernel (this call's own cell
     included, where ``check`` does nothing when the grader runs it).  Elsewhere pass
@@ -78,9 +81,10 @@ def check(item: str | None = None, assignment: str | None = None, *,
         print(message)
         return None
     data = json.loads(proc.stdout)
-    if show:
-        _show(data)
-    return data
+    if not show:
+        return data
+    _show(data)
+    return None  # nothing for Jupyter to echo under the summary
 
 
 def _only_assignment(course: str | Path | None) -> str | None:
@@ -101,10 +105,31 @@ def _only_assignment(course: str | Path | None) -> str | None:
 
 
 def _show(data: dict[str, Any]) -> None:
+    """A compact summary: per item its points (rounded as in ``grade``'s table), status
+    and first failing case (with the call that shows it); why the file did not load;
+    the notes about how it was read."""
+    from grader.judge.loading import caret_lines
+    from grader.reports.render import points
+
+    if data.get("load_error"):
+        print(f"error: {data['load_error']}")
+        for line in caret_lines(data.get("load_source", ""), data.get("load_column")):
+            print(line)
     for it in data["items"]:
-        print(f"{it['id']}: {it['score']:g}/{it['max_score']:g} {it['status']}"
-              f" — {it['feedback']}")
-        for c in it["cases"]:
-            if not c["passed"]:
-                print(f"  {c['name']}: {c['message']}")
-    print(f"public score {data['score']:g}/{data['max_score']:g}")
+        print(f"{it['id']}: {points(it['score'])}/{points(it['max_score'])} {it['status']}")
+        failing = [c for c in it["cases"] if not c["passed"]]
+        first = next((c for c in failing if c["visibility"] == "public"), None)
+        if first is not None and not data.get("load_error"):
+            print(f"  {first['message']}")
+            call = first.get("details", "").split("\n", 1)[0]
+            if call.startswith("called "):
+                print(f"  {call}")
+            if first.get("output"):
+                print("  it printed: " + first["output"].strip().splitlines()[0][:200])
+        if len(failing) > 1:
+            print(f"  (+{len(failing) - 1} more failing case{'s' * (len(failing) > 2)})")
+    for note in data.get("notes", []):
+        if isinstance(note, dict) and note.get("kind") == "public-only":
+            continue  # said once below, in the student's terms
+        print(f"note: {note.get('text') if isinstance(note, dict) else note}")
+    print(f"public cases: {points(data['score'])}/{points(data['max_score'])}")

@@ -49,9 +49,14 @@ class CaseResult:
     details: str = ""         # longer public feedback (tables, inputs); never for hidden cases
     diagnosis: str = ""       # the slip recognised (a flipped sign, ...), '' when none
     check: str = ""           # what failed: value, shape, type, calls, raised TypeError, ...
+    helpers: list[str] = field(default_factory=list)  # the student's own helpers it relied
+    #                           on (public-only grading, where no recorded answer fitted)
+    output: str = ""          # what the function printed in this (failed, public) case, capped
+    plot: dict[str, Any] = field(default_factory=dict)  # public cases declared plottable:
+    #                           {"kind": "path", "got": [[...]], "expected": [[...]]}
 
     def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {**vars(self), "helpers": list(self.helpers)}
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> "CaseResult":
@@ -78,6 +83,9 @@ class ItemResult:
                           [CaseResult.from_json(c) for c in d.get("cases", [])])
 
 
+NOT_LOADED = "not graded: the file did not load"
+
+
 @dataclass
 class Result:
     assignment: str
@@ -91,6 +99,11 @@ class Result:
     notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
     load_error: str = ""      # the submission did not load (syntax, import error, hang): why
+    load_kind: str = ""       # syntax | exception | timeout | exited ('' when it loaded)
+    load_line: int | None = None    # the line it stopped at, 1-based
+    load_source: str = ""     # that line of the submission
+    load_column: int | None = None  # 1-based column of the caret under load_source
+    output: str = ""          # what the submission printed while being imported (capped)
 
     @property
     def full_marks(self) -> bool:
@@ -134,4 +147,5 @@ _CASE_FIELDS = tuple(CaseResult.__dataclass_fields__)
 _RESULT_FIELDS = tuple(f for f in Result.__dataclass_fields__
                        if f not in ("notes", "items", "seconds"))
 
-__all__ = ["NOTE_KINDS", "STATUSES", "CaseResult", "ItemResult", "Note", "Result", "item_status"]
+__all__ = ["NOTE_KINDS", "NOT_LOADED", "STATUSES", "CaseResult", "ItemResult", "Note", "Result",
+           "item_status"]

@@ -15,13 +15,17 @@
 # them is graded, the grader runs the *reference* version of the others it
 # calls, so a mistake is only ever charged once, where it is.
 #
-# **How to check your work.** Open a terminal in the course folder and run
+# **How to check your work.** In this notebook, run the `check("item")` cell
+# that follows each item's functions: it grades the cells you have run so far
+# on that item's public cases and prints the points, what to fix and the
+# first failing case. To grade the whole notebook, open a terminal in the
+# course folder and run
 #
-#     grade hw1
+#     grade hw1 --submission exercises/hw1.ipynb
 #
-# It runs every item, prints your score per item and tells you what to fix.
-# Run it as often as you like; the public cases (including the lecture's
-# worked example) show their inputs and the expected values.
+# (plain `grade hw1` grades `exercises/hw1.py`, if you work in the `.py` file
+# instead). Run either as often as you like; the public cases (including the
+# lecture's worked example) show their inputs and the expected values.
 #
 # Two conventions hold everywhere: the loss is a **sum** over examples (never a
 # mean), and a learning rate `lr` multiplies the gradient of that summed loss.

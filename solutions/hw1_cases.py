@@ -420,7 +420,8 @@ def public_cases() -> list[Case]:
     b = np.array([1.0, -1.0])
     add(Case("gradient_descent", "gradient_descent",
              (Callback("grad", grad_of_quadratic(A, b)), [0, 0], 0.1, 5),
-             name="gradient_descent on a quadratic, w0 = [0, 0]", visibility="public"))
+             name="gradient_descent on a quadratic, w0 = [0, 0]", visibility="public",
+             plot="path"))
     add(Case("fit_logistic", "fit_logistic", (Xs, ys, 0.1, 10),
              name="fit_logistic, 10 steps", visibility="public", timeout=TRAINING_TIMEOUT))
     # Part 5
@@ -430,7 +431,7 @@ def public_cases() -> list[Case]:
     add(Case("sgd", "sgd", (Callback("grad_batch", grad_batch_for(Xm, ym)), np.zeros(2), 10,
                             0.1, 4, 2, rng_from(8)),
              name="sgd, 2 epochs of batches of 4", visibility="public", record=("grad_batch",),
-             timeout=TRAINING_TIMEOUT, reordered=OTHER_DRAW))
+             timeout=TRAINING_TIMEOUT, reordered=OTHER_DRAW, plot="path"))
     # Part 6
     g = lecture_graph()
     inputs = {"W": 3.0, "X": 3.0, "y": 1.0}

@@ -59,3 +59,17 @@ def student_course(tmp_path: Path) -> Path:
     for d in ("exercises", "data"):
         shutil.copytree(ROOT / d, dst / d)
     return dst
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A student's copy made by ``grade release`` (no solutions/)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("release") / "hw1"
+    p = subprocess.run([sys.executable, "-m", "grader.cli", "release", "hw1", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert not (out / "solutions").exists()
+    return out

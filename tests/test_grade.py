@@ -73,7 +73,9 @@ def test_crash_at_import_costs_everything_with_a_clear_error(grade_hw1, variant)
     r = grade_hw1(variant("raise RuntimeError('boom at import')"))
     assert r.score == 0
     assert {i.status for i in r.items} == {"error"}
-    assert "boom at import" in r.items[0].feedback
+    assert r.load_kind == "exception" and "boom at import" in r.load_error
+    assert r.load_source == "raise RuntimeError('boom at import')"
+    assert {i.feedback for i in r.items} == {"not graded: the file did not load"}
 
 
 def test_syntax_error_names_the_line(grade_hw1, variant):
@@ -81,7 +83,9 @@ def test_syntax_error_names_the_line(grade_hw1, variant):
     n = path.read_text().count("\n") - 1
     r = grade_hw1(path)
     assert r.score == 0 and {i.status for i in r.items} == {"error"}
-    assert "syntax error" in r.items[0].feedback and f"line {n}" in r.items[0].feedback
+    assert "syntax error" in r.load_error and f"line {n}" in r.load_error
+    assert (r.load_line, r.load_source, r.load_column) == (n, "def broken(:", 12)
+    assert {i.feedback for i in r.items} == {"not graded: the file did not load"}
 
 
 def test_infinite_loop_costs_one_item_and_ends(grade_hw1, variant):
@@ -188,7 +192,7 @@ def test_code_objects_are_used_only_from_the_same_python():
 def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
     nb = make_notebook(REFERENCE.read_text(encoding="utf-8"), name="hw1")
     nb.cells.insert(2, nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"))
-    nb.cells.insert(3, nbformat.v4.new_code_cell("!ls -la"))
+    nb.cells.insert(3, nbformat.v4.new_code_cell("%%bash\nls -la"))
     nb.cells.append(nbformat.v4.new_code_cell("df = undefined_name + 1"))
     nb.cells.append(nbformat.v4.new_code_cell("def unfinished(:\n    pass"))
     for i, c in enumerate(nb.cells):
@@ -198,7 +202,8 @@ def test_notebook_with_magic_cells_grades_like_the_py(grade_hw1, tmp_path):
     r = grade_hw1(path)
     assert r.score == 100, lost(r)
     notes = " | ".join(map(str, r.notes))
-    assert "cell 3 skipped" in notes and "cell 4 skipped" in notes
+    assert "cell 3: IPython line removed (%matplotlib inline)" in notes
+    assert "cell 4 skipped: %%bash" in notes
     assert "NameError" in notes  # the failing exploratory cell is reported, grading goes on
     last = len(nb.cells)  # cells are numbered as the notebook shows them, markdown too
     assert f"cell {last} was skipped: SyntaxError" in notes  # one cell that does not compile
@@ -224,7 +229,8 @@ def test_worked_example_feedback_shows_the_lecture_table(grade_hw1, variant):
     case = next(c for c in items(r)["forward_mode"].cases if c.name.endswith("X=3, y=1, W=3"))
     assert not case.passed and case.visibility == "public"
     assert "sign is flipped" in case.message
-    assert "ξ4" in case.details and "dW expected" in case.details
+    assert "ξ4" in case.details and "expected" in case.details
+    assert "\ndW\n" in case.details  # at 80 columns: one block per column, rows down the page
     assert "-0.000370183727959" in case.details and "0.000370183727959" in case.details
     assert "slides" in case.details
 
@@ -280,7 +286,8 @@ def test_cli_json_strict_and_table(tmp_path):
                                      "cases"}
     assert set(data["items"][0]["cases"][0]) == {"name", "visibility", "passed", "message",
                                                  "status", "part", "score", "max_score",
-                                                 "details", "diagnosis", "check"}
+                                                 "details", "diagnosis", "check",
+                                                 "helpers", "output", "plot"}
     assert data["load_error"] == "" and "seconds" not in data
     p = grade_cli("hw1", "--strict", "--item", "sigmoid")  # the stubs
     assert p.returncode == 1

@@ -154,23 +154,42 @@ def test_outputs_are_ignored(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cell_source", "shown"),
+    ("cell_source", "shown", "kept"),
     [
-        pytest.param("%matplotlib inline\nimport numpy", "%matplotlib inline", id="line-magic"),
-        pytest.param("%%time\nx = 1\n", "%%time", id="cell-magic"),
-        pytest.param("x = 1\n  %timeit f(x)\n", "%timeit f(x)", id="indented-magic"),
-        pytest.param(["!pip install numpy\n", "x = 1"], "!pip install numpy", id="shell"),
-        pytest.param("ip = get_ipython()\nx = 1", "get_ipython()", id="get-ipython"),
+        pytest.param("%matplotlib inline\nimport numpy", "%matplotlib inline", "import numpy",
+                     id="line-magic"),
+        pytest.param("%%time\nx = 1\n", "%%time", "x = 1", id="cell-magic"),
+        pytest.param("x = 1\nif x:\n  %timeit f(x)\n", "%timeit f(x)", "if x:\n  pass",
+                     id="indented-magic"),
+        pytest.param(["!pip install numpy\n", "x = 1"], "!pip install numpy", "x = 1",
+                     id="shell"),
+        pytest.param("ip = get_ipython()\nx = 1", "ip = get_ipython()", "x = 1",
+                     id="get-ipython"),
     ],
 )
-def test_ipython_cells_are_skipped_with_a_note(
-    tmp_path: Path, cell_source: str | list[str], shown: str
+def test_ipython_lines_are_removed_and_the_rest_kept_with_a_note(
+    tmp_path: Path, cell_source: str | list[str], shown: str, kept: str
 ) -> None:
     path = _notebook(tmp_path, [_markdown("intro"), _code(cell_source), _code("y = 2")])
     source = load_source(path)
-    assert source.code == "# cell 3\ny = 2\n"
+    first, second = source.code.split("# cell 3\n")
+    assert first.startswith("# cell 2\n") and kept in first and shown not in first
+    assert second == "y = 2\n"
+    compile(source.code, "nb", "exec")
+    lines = "".join(cell_source).rstrip("\n").split("\n")
+    assert first.rstrip("\n").split("\n")[1:] == [  # same lines: tracebacks still match
+        ln[:len(ln) - len(ln.lstrip())] + "pass" if shown in ln else ln for ln in lines]
     [note] = source.notes
-    assert note.kind == "notebook" and note.text.startswith(f"cell 2 skipped: it uses IPython magics or shell escapes ({shown})")
+    assert note.kind == "notebook"
+    assert note.text == (f"cell 2: IPython line removed ({shown}); the rest of the cell "
+                         "was graded")
+
+
+def test_a_cell_in_another_language_is_skipped_with_a_note(tmp_path: Path) -> None:
+    source = load_source(_notebook(tmp_path, [_code("%%bash\nls -la"), _code("y = 2")]))
+    assert source.code == "# cell 2\ny = 2\n"
+    [note] = source.notes
+    assert note.text.startswith("cell 1 skipped: %%bash makes it a cell of another language")
 
 
 def test_percent_and_bang_in_plain_python_are_kept(tmp_path: Path) -> None:
@@ -186,10 +205,11 @@ def test_long_magic_is_shortened_in_the_note(tmp_path: Path) -> None:
     assert "..." in source.notes[0].text
 
 
-def test_all_cells_skipped_still_loads_with_notes(tmp_path: Path) -> None:
+def test_cells_of_only_magics_still_load_with_notes(tmp_path: Path) -> None:
     source = load_source(_notebook(tmp_path, [_code("%pwd"), _code("!ls")]))
-    assert source.code == ""
-    assert [note.text[:15] for note in source.notes] == ["cell 1 skipped:", "cell 2 skipped:"]
+    assert source.code == "# cell 1\npass\n\n# cell 2\npass\n"
+    assert [note.text[:30] for note in source.notes] == ["cell 1: IPython line removed (",
+                                                         "cell 2: IPython line removed ("]
 
 
 def test_notebook_bom_is_accepted(tmp_path: Path) -> None:

@@ -109,6 +109,11 @@ def build_cases_json(root: Path, name: str) -> str:
     return json.dumps(data, indent=1, sort_keys=False, allow_nan=False) + "\n"
 
 
+def _checks(root: Path, name: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The items as (id, functions), for the notebook's check() cells."""
+    return [(it.id, tuple(it.functions)) for it in load_declarations(root, name).ITEMS]
+
+
 def assign(root: Path, name: str) -> list[Path]:
     """Regenerate the exercises of ``name``; returns the files that changed."""
     p = paths(root, name)
@@ -116,7 +121,7 @@ def assign(root: Path, name: str) -> list[Path]:
         if not p[key].exists():
             raise AuthoringError(f"{p[key]} not found: grade assign needs the instructor's "
                                  "solutions/ folder")
-    written = generate(p["reference"], p["stub"], p["notebook"])
+    written = generate(p["reference"], p["stub"], p["notebook"], _checks(root, name))
     text = build_cases_json(root, name)
     old = p["cases"].read_text(encoding="utf-8") if p["cases"].exists() else None
     if old is None or (old != text and cases_differences(old, text)):
@@ -130,6 +135,6 @@ def expected_files(root: Path, name: str) -> dict[Path, str]:
     from grader.authoring.exercises import exercise_texts
 
     p = paths(root, name)
-    out = exercise_texts(p["reference"], p["stub"], p["notebook"])
+    out = exercise_texts(p["reference"], p["stub"], p["notebook"], _checks(root, name))
     out[p["cases"]] = build_cases_json(root, name)
     return out

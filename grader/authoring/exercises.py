@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import re
 import tempfile
@@ -356,9 +357,12 @@ def _cell_id(name: str, index: int) -> str:
     return stem[: 64 - len(suffix)] + suffix
 
 
-def make_notebook(stub_source: str, *, name: str) -> NotebookNode:
+def make_notebook(stub_source: str, *, name: str,
+                  checks: Sequence[tuple[str, Sequence[str]]] = ()) -> NotebookNode:
     """Build the student's notebook (nbformat 4.5) from a stub's cells.
 
+    ``checks`` are the items as (id, functions): after the last cell that defines one
+    of an item's functions comes a cell running ``check(item)`` on the cells so far.
     Cell ids are ``f"{name}-{index:02d}"`` (``name`` cleaned to the characters
     nbformat allows), so the notebook is the same every time. Code cells have no
     outputs and no execution count; the kernel is ``python3``.
@@ -372,13 +376,38 @@ def make_notebook(stub_source: str, *, name: str) -> NotebookNode:
             "language_info": {"name": "python"},
         },
     )
-    for index, cell in enumerate(split_cells(stub_source)):
-        cell_id = _cell_id(name, index)
-        if cell.kind == "markdown":
-            notebook.cells.append(v4.new_markdown_cell(cell.source, id=cell_id))
-        else:
-            notebook.cells.append(v4.new_code_cell(cell.source, id=cell_id))
+    cells = split_cells(stub_source)
+    after = _check_positions(cells, checks)
+    for index, cell in enumerate(cells):
+        kind = v4.new_markdown_cell if cell.kind == "markdown" else v4.new_code_cell
+        notebook.cells.append(kind(cell.source, id=_cell_id(name, len(notebook.cells))))
+        for item in after.get(index, []):
+            notebook.cells.append(v4.new_code_cell(
+                f"{CHECK_COMMENT}\nfrom grader import check\n\n"
+                f"check({json.dumps(item)}, {json.dumps(name)})",
+                id=_cell_id(name, len(notebook.cells))))
     return notebook
+
+
+CHECK_COMMENT = "# Check this item on its public cases (the cells run so far):"
+
+
+def _check_positions(cells: Sequence[Cell],
+                     checks: Sequence[tuple[str, Sequence[str]]]) -> dict[int, list[str]]:
+    """Index of the cell after which each item's check() cell goes: the last code cell
+    that defines one of its functions (items whose functions no cell defines: none)."""
+    defined: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        if cell.kind != "code":
+            continue
+        for match in re.finditer(r"^def (\w+)\(", cell.source, flags=re.M):
+            defined[match.group(1)] = index
+    out: dict[int, list[str]] = {}
+    for item, functions in checks:
+        where = [defined[f] for f in functions if f in defined]
+        if where:
+            out.setdefault(max(where), []).append(item)
+    return out
 
 
 def notebook_text(nb: NotebookNode) -> str:
@@ -426,24 +455,26 @@ def _read_source(path: Path) -> str:
         raise _fail(str(path), line, "not UTF-8 text: save it as UTF-8") from None
 
 
-def exercise_texts(source_path: Path, py_out: Path, ipynb_out: Path) -> dict[Path, str]:
+def exercise_texts(source_path: Path, py_out: Path, ipynb_out: Path,
+                   checks: Sequence[tuple[str, Sequence[str]]] = ()) -> dict[Path, str]:
     """The stub ``.py`` and notebook texts for the reference ``source_path``, unwritten.
 
     The stub starts with :data:`GENERATED_HEADER`; the notebook is made from the stub
-    without that line.
+    without that line, with a ``check()`` cell after each item's cells (``checks``).
     """
     source = _read_source(source_path)
     stub = make_stub(source, str(source_path))
-    notebook = make_notebook(stub, name=ipynb_out.stem)
+    notebook = make_notebook(stub, name=ipynb_out.stem, checks=checks)
     return {py_out: GENERATED_HEADER + stub, ipynb_out: notebook_text(notebook)}
 
 
-def generate(source_path: Path, py_out: Path, ipynb_out: Path) -> list[Path]:
+def generate(source_path: Path, py_out: Path, ipynb_out: Path,
+             checks: Sequence[tuple[str, Sequence[str]]] = ()) -> list[Path]:
     """Write the stub ``.py`` and the notebook for the reference ``source_path``.
 
     A file is written only when its content changes, so re-running leaves identical
     files (and their mtimes) untouched. Returns the paths actually written, in the
     order ``py_out``, ``ipynb_out``.
     """
-    return [path for path, text in exercise_texts(source_path, py_out, ipynb_out).items()
-            if _write_if_changed(path, text)]
+    texts = exercise_texts(source_path, py_out, ipynb_out, checks)
+    return [path for path, text in texts.items() if _write_if_changed(path, text)]

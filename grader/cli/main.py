@@ -20,6 +20,9 @@ Examples:
   grade hw1 --item sigmoid --item loss       grade two items only
   grade hw1 --json > result.json             machine-readable result
   grade hw1 --strict                         exit 1 unless full marks
+  grade hw1 --show-case "sigmoid on an array"  a public case as Python to paste
+  grade hw1 --watch                          grade again on every save
+  grade hw1 --html result.html               also a page with plots of your paths
 """
 
 
@@ -128,11 +131,28 @@ def main() -> None:
               help="Say which isolation layers confine the submission (see `grade doctor`).")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
               help="Also append the result as markdown to this file (CI: $GITHUB_STEP_SUMMARY).")
+@click.option("--show-case", metavar="NAME",
+              help="Print a public case as Python to paste and run (grades nothing).")
+@click.option("--watch", is_flag=True,
+              help="Grade again on every save of the submission, changed items first.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the result as one self-contained HTML page, with plots.")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
         strict: bool, public_only: bool, course: Path | None, brief: bool,
-        verbose: bool, summary: Path | None) -> None:
+        verbose: bool, summary: Path | None, show_case: str | None, watch: bool,
+        html_out: Path | None) -> None:
     """Grade a submission for ASSIGNMENT and show the score of every item."""
+    if show_case is not None:
+        from grader.reports.snippet import show_case as snippet
+
+        click.echo(snippet(assignment, show_case, course), nl=False)
+        return
+    if watch:
+        from grader.watch import watch_command
+
+        watch_command(assignment, submission, course, public_only)
+        return
     if verbose:
         import os
 
@@ -162,6 +182,10 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
         from grader.reports.markdown import render_markdown, write_summary
 
         write_summary(summary, render_markdown(result))
+    if html_out is not None:  # after the output too
+        from grader.reports.html import write_page
+
+        write_page(result, html_out)
     if strict and not result.full_marks:
         sys.exit(1)
 

@@ -3,7 +3,8 @@
 Runs on the trusted side only (``grade assign`` for public cases, the judge for hidden
 ones).  The reference is called with the case's inputs; grader callables are wrapped so
 every call they receive is recorded (for ``record``-ed comparisons and for the offline
-tape of public cases).
+tape of public cases), and so, for public cases, are the reference's calls to the
+item's substitutes (:mod:`grader.course.answers`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from grader.course.answers import AnswerRecorder
 from grader.course.spec import Callback, Case, Item, PreparedCase
 from grader.errors import AuthoringError
 from grader.protocol import wire
@@ -69,10 +71,13 @@ def prepare_case(case: Case, reference: types.ModuleType, items: dict[str, Item]
     callables = case.callbacks
     expected = None
     rec = Recorder(callables)
+    subs = tuple(s for s in items[case.item].substitutes if s != case.func)
+    answers = AnswerRecorder(reference, subs if tape else ())
     if case.check is None:
         args, kwargs = decode_inputs(args_json, kwargs_json, rec.wrap)
         try:
-            value = target(*args, **kwargs)
+            with answers.installed():
+                value = target(*args, **kwargs)
         except Exception as e:  # noqa: BLE001
             raise AuthoringError(f"case {case.name!r}: the reference raised "
                                  f"{type(e).__name__}: {e}") from None
@@ -88,7 +93,7 @@ def prepare_case(case: Case, reference: types.ModuleType, items: dict[str, Item]
     return PreparedCase(case=case, args=args_json, kwargs=kwargs_json, expected=expected,
                         expected_calls=rec.by_name(case.record),
                         alternatives=alternatives, tape=rec.calls if tape else [],
-                        callables=callables)
+                        callables=callables, answers=answers.answers)
 
 
 def prepare_cases(cases: Iterable[Case], reference: types.ModuleType, items: list[Item],

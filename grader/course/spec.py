@@ -120,6 +120,8 @@ class Case:
     expected_fn: Callable[..., Any] | None = None   # instead of the reference function
     labels: dict[str, list[str]] = field(default_factory=dict)  # row labels for tables
     note: str = ""                     # shown with public feedback (e.g. slides' slip)
+    plot: str = ""                     # "path": the result's rows are iterates, drawn beside
+    #                                    the expected ones in grade --html (public cases)
     reordered: str = ""                # the diagnosis when the result (or the index arrays
     #                                    of the recorded calls) holds the expected entries
     #                                    in another order, e.g. another random draw
@@ -171,16 +173,19 @@ class PreparedCase:
     alternatives: list[tuple[str, Any]]   # (diagnosis, wire JSON of the wrong value)
     tape: list[dict[str, Any]]      # callbacks answered offline (public cases)
     callables: dict[str, Callable[..., Any] | None]
+    answers: list[dict[str, Any]] = field(default_factory=list)  # substitutes answered
+    #                                 offline (public cases; see grader.course.answers)
 
     def to_json(self) -> dict[str, Any]:
         c = self.case
         return {"name": c.name, "item": c.item, "func": c.func, "part": c.part,
                 "weight": c.weight, "rtol": c.rtol, "atol": c.atol, "scalar_ok": c.scalar_ok,
                 "no_warnings": c.no_warnings, "timeout": c.timeout, "record": list(c.record),
-                "labels": c.labels, "note": c.note, "reordered": c.reordered,
+                "labels": c.labels, "note": c.note, "reordered": c.reordered, "plot": c.plot,
                 "args": self.args, "kwargs": self.kwargs, "expected": self.expected,
                 "expected_calls": self.expected_calls,
-                "alternatives": [list(a) for a in self.alternatives], "tape": self.tape}
+                "alternatives": [list(a) for a in self.alternatives], "tape": self.tape,
+                "answers": self.answers}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "PreparedCase":
@@ -188,12 +193,13 @@ class PreparedCase:
                     part=d["part"], weight=d["weight"], rtol=d["rtol"], atol=d["atol"],
                     scalar_ok=d["scalar_ok"], no_warnings=d["no_warnings"],
                     timeout=d["timeout"], record=tuple(d["record"]), labels=d["labels"],
-                    note=d.get("note", ""), reordered=d.get("reordered", ""))
+                    note=d.get("note", ""), reordered=d.get("reordered", ""),
+                    plot=d.get("plot", ""))
         names = {t["name"] for t in d["tape"]}
         return cls(case=case, args=d["args"], kwargs=d["kwargs"], expected=d["expected"],
                    expected_calls=d["expected_calls"],
                    alternatives=[(a[0], a[1]) for a in d["alternatives"]], tape=d["tape"],
-                   callables={n: None for n in names})
+                   callables={n: None for n in names}, answers=list(d.get("answers", [])))
 
 
 @dataclass

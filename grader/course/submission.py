@@ -4,8 +4,9 @@ This module only reads and checks: it never runs the code. A notebook is read
 with plain :mod:`json` and a few structural checks (importing ``nbformat``
 would cost more than the whole read), its code cells joined in order, each
 preceded by a ``# cell N`` line so a traceback can be traced to its cell.
-Cells that use IPython syntax (magics, shell escapes, ``get_ipython()``) are
-left out, with a note for the student.
+IPython lines (magics, shell escapes, ``get_ipython()``) are removed from their
+cells and the rest kept, with a note for the student; a cell in another
+language (``%%bash``, ...) is left out.
 """
 
 from __future__ import annotations
@@ -133,24 +134,43 @@ def _too_large(name: str, size: int, max_bytes: int, suffix: str) -> str:
     )
 
 
-def _ipython_syntax(code: str) -> str | None:
-    """What in ``code`` is IPython rather than Python (shown to the student), or None.
+_PYTHON_BODY = {"time", "timeit", "capture", "prun", "debug"}  # cell magics over Python
+
+
+def _shown(line: str) -> str:
+    line = line.strip()
+    return line if len(line) <= 40 else line[:37] + "..."
+
+
+def _without_ipython(code: str) -> tuple[str, list[str]] | None:
+    """``code`` with its IPython lines (magics, shell escapes, ``get_ipython()``) made
+    ``pass`` at the same indentation (so line numbers hold), and those lines; None when
+    the cell is not Python at all (a cell magic such as ``%%bash``).
 
     A line starting with ``%`` or ``!`` counts only when the cell does not parse as
     Python, as in IPython itself: ``% b`` continuing a bracketed expression, or a
     line inside a string, is plain Python.
     """
-    if _GET_IPYTHON.search(code):
-        return "get_ipython()"
-    escape = _ESCAPE_LINE.search(code)
-    if escape is None:
+    escapes = _ESCAPE_LINE.search(code) is not None
+    if escapes:
+        try:
+            ast.parse(code)
+            escapes = False
+        except (SyntaxError, ValueError):
+            pass
+    if not escapes and not _GET_IPYTHON.search(code):
+        return code, []
+    lines = code.split("\n")
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    if escapes and first.startswith("%%") and first[2:].split(" ")[0] not in _PYTHON_BODY:
         return None
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError):
-        line = escape.group(0).strip()
-        return line if len(line) <= 40 else line[:37] + "..."
-    return None
+    removed: list[str] = []
+    for i, line in enumerate(lines):
+        bare = line.lstrip()
+        if (escapes and bare[:1] in ("%", "!")) or _GET_IPYTHON.search(line):
+            removed.append(_shown(line))
+            lines[i] = line[:len(line) - len(bare)] + "pass"
+    return "\n".join(lines), removed
 
 
 def _corrupt(name: str, problem: str) -> SubmissionError:
@@ -207,12 +227,19 @@ def _notebook_code(text: str, name: str) -> tuple[str, list[Note]]:
         code_cells += 1
         if not code.strip():
             continue
-        culprit = _ipython_syntax(code)
-        if culprit is not None:
+        cleaned = _without_ipython(code)
+        if cleaned is None:
             notes.append(Note(
-                "notebook", f"cell {number} skipped: it uses IPython magics or shell escapes "
-                f"({culprit}); move code that must be graded into a cell without them"))
+                "notebook", f"cell {number} skipped: {_shown(code.strip().splitlines()[0])} "
+                "makes it a cell of another language; move code that must be graded into a "
+                "plain cell"))
             continue
+        code, removed = cleaned
+        if removed:
+            notes.append(Note(
+                "notebook", f"cell {number}: IPython line{'s' * (len(removed) > 1)} removed "
+                f"({', '.join(removed[:3])}{', ...' if len(removed) > 3 else ''}); the rest "
+                "of the cell was graded"))
         parts.append(f"# cell {number}\n{code}" + ("" if code.endswith("\n") else "\n"))
     if code_cells == 0:
         raise SubmissionError(f"{name} has no code cells: nothing to grade; save your work first")
@@ -224,8 +251,8 @@ def load_source(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
 
     A ``.py`` file is taken as it is (a UTF-8 BOM removed). A ``.ipynb`` notebook's
     code cells are joined in order, each after a ``# cell N`` line (``N`` counting
-    all cells from 1); cells using IPython magics, shell escapes or
-    ``get_ipython()`` are skipped with a note. Markdown and raw cells and all
+    all cells from 1); IPython magics, shell escapes and ``get_ipython()`` lines are
+    removed from their cells (the rest kept) with a note. Markdown and raw cells and all
     outputs are ignored.
 
     Raises :class:`~grader.errors.SubmissionError` with a one-line message when the

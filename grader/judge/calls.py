@@ -60,6 +60,8 @@ class Call:
         self.deadline = 0.0
         self.own = tuple(s for s in own if s != pc.case.func)
         self.calls: list[tuple[str, Any]] = []
+        self.helpers: list[str] = []  # own helpers that ran for want of a recorded answer
+        self.off_path = ""  # a grader callable asked where its tape has no answer
 
     def request(self) -> dict[str, Any]:
         c = self.pc.case
@@ -125,7 +127,9 @@ class Call:
             return {"op": "reply", "error": "malformed callback"}
         ref = self.judge.assignment.reference
         if name in self.item.substitutes and name != self.pc.case.func:
-            if ref is None or not callable(getattr(ref, name, None)):
+            if ref is None:
+                return self._recorded(name, payload)
+            if not callable(getattr(ref, name, None)):
                 return {"op": "reply", "fallback": True}
             return self.judge.reply(getattr(ref, name), name, payload,
                                     f"{name} (the grader's reference, standing in for yours)",
@@ -138,6 +142,18 @@ class Call:
             return self.judge.reply(fn, name, payload, f"{name} (the grader's callable)",
                                     self._invoker, case=id(self.pc))
         return {"op": "reply", "error": f"unknown callable {name!r}"}
+
+    def _recorded(self, name: str, payload: bytes) -> dict[str, Any]:
+        """Without the reference: the answer recorded for this call, else the student's own."""
+        try:
+            reply = self.judge.answers.answer(self.pc, name, payload, self._invoker)
+        except StudentCallableError as e:
+            return {"op": "reply", "error": str(e)}
+        if reply is not None:
+            return reply
+        if name not in self.helpers:
+            self.helpers.append(name)
+        return {"op": "reply", "fallback": True}
 
     def _from_tape(self, name: str, payload: bytes) -> dict[str, Any]:
         exact = self.judge.tape_index(self.pc).get((name, payload))
@@ -152,6 +168,7 @@ class Call:
                 continue
             if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
                 return {"op": "reply", "value": wire.pack_value(entry["value"])}
+        self.off_path = name
         return {"op": "reply", "error": f"{name} was called with arguments the reference never "
                 "passes: your path has left the expected one by this call"}
 

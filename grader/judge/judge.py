@@ -16,17 +16,19 @@ from typing import Any, Callable
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
 from grader.judge.calls import Call, Outcome, StudentCallableError
+from grader.judge.captured import capped, with_output, with_plot
+from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
+from grader.judge.tape import Answers, depends_on, off_path
 from grader.judge.verdict import verdict
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.protocol.compiled import MAGIC, compile_source
 from grader.result import CaseResult, Note, Result
 from grader.sandbox.forkserver import ForkServer
-from grader.sandbox.session import Session, clean_error
+from grader.sandbox.session import Session
 
-LOAD_TIMEOUT = 60.0
 
 
 
@@ -42,11 +44,12 @@ class _Run:
     source: Source
     units: list[list[Any]] | None = None  # the compiled source (protocol.compiled); [] if not
     session: Session | None = None
-    fatal: CaseResult | None = None   # the submission cannot be loaded: every case says so
+    fatal: LoadError | None = None    # the submission cannot be loaded: no case ran
     gave: str = ""                    # the item whose given names the runner holds
     hung: set[str] = field(default_factory=set)         # functions that timed out
     deaths: dict[str, int] = field(default_factory=dict)  # function -> runners it ended
     passed: dict[str, bool] = field(default_factory=dict)  # function -> all its cases pass
+    output: str = ""                  # what the submission printed while being imported
 
 
 
@@ -65,6 +68,7 @@ class Judge:
         self.replies: dict[Any, dict[str, Any]] = {}
         self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
         self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
+        self.answers = Answers()  # substitutes' recorded answers (public-only grading)
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
         self._given_units: list[list[Any]] | None = None
         # calls run again with substitutes because the own-helper log did not check out,
@@ -163,47 +167,36 @@ class Judge:
         self.replies[key] = reply
 
     # ------------------------------------------------------------------ sessions
-    def _open(self, run: "_Run") -> tuple[Session | None, CaseResult | None]:
+    def _open(self, run: "_Run") -> tuple[Session | None, LoadError | None]:
+        """A runner with the submission loaded, or why the file did not load."""
         source = run.source
         if run.units is None:  # compiled once per submission, here (see grader.protocol.compiled)
             run.units = compile_source(source.code, source.filename) or []
+        limit = IMPORT_LIMIT * min(self.time_scale, 1.0)
         load: dict[str, Any] = {"op": "load", "code": source.code, "filename": source.filename,
-                                "module": self.assignment.module}
+                                "module": self.assignment.module, "timeout": limit * 0.9}
         if run.units:
             load.update(compiled=run.units, magic=MAGIC)
             if not source.filename.endswith(".ipynb") and run.units[0][3] is not None:
-                return None, self._load_failed("syntax", run.units[0][3])
+                return None, load_error("syntax", run.units[0][3], source.code)
         session = self.server.open()
         try:
             session.send(load)
-            msg = session.recv(time.monotonic() + LOAD_TIMEOUT)
+            msg = session.recv(time.monotonic() + limit)
         except ChannelTimeout:
             session.kill()
-            return None, CaseResult("import", "public", False,
-                                    f"importing the submission took over {LOAD_TIMEOUT:g} s "
-                                    "(an infinite loop or heavy work at module level?)",
-                                    status="timeout", check="load")
+            return None, load_error("timeout", None, source.code, limit)
         except (ChannelClosed, wire.WireError):
             session.kill()
-            return None, CaseResult("import", "public", False,
-                                    "the submission exited or crashed while being imported "
-                                    "(os._exit, sys.exit, or the memory limit at module level?)",
-                                    status="error", check="load")
+            return None, load_error("exited", None, source.code)
+        run.output = capped(msg.get("stdout", ""))
         if msg.get("status") != "ok":
             session.kill()
-            return None, self._load_failed(str(msg.get("status")), msg.get("error"))
+            kind = {"syntax": "syntax", "timeout": "timeout"}.get(str(msg.get("status")),
+                                                                  "exception")
+            return None, load_error(kind, msg.get("error"), source.code, limit)
         self.load_notes = [str(n)[:300] for n in msg.get("notes", [])][:50]
         return session, None
-
-    @staticmethod
-    def _load_failed(status: str, error: Any) -> CaseResult:
-        err = clean_error(error)
-        where = f" at line {err['line']}" if err.get("line") else ""
-        what = "has a syntax error" if status == "syntax" else "fails to import"
-        return CaseResult("import", "public", False,
-                          f"the submission {what}{where}: {err.get('type')}: "
-                          f"{err.get('message')}", status="error",
-                          details=err.get("traceback", ""), check="load")
 
     # ------------------------------------------------------------------ grading
     def grade(self, source: Source, item_ids: list[str] | None = None) -> Result:
@@ -241,7 +234,7 @@ class Judge:
         return Result(assignment=a.name, version=a.version, submission=source.filename,
                       score=score, max_score=max_score, items=results,
                       mode="full" if a.full else "public", seed=a.seed, notes=notes,
-                      load_error=run.fatal.message if run.fatal is not None else "")
+                      output=run.output, **load_fields(run.fatal))
 
     def _own_helpers(self, run: "_Run", item: Item) -> tuple[str, ...]:
         """Substitutes the submission's own versions may stand in for in ``item``: those
@@ -268,9 +261,7 @@ class Judge:
             if session is None:
                 assert run.fatal is not None
                 for pc in todo:
-                    done[id(pc)] = dataclasses.replace(
-                        run.fatal, name=pc.case.name, visibility=pc.case.visibility,
-                        check="load")
+                    done[id(pc)] = not_loaded(pc.case.name, pc.case.visibility, run.fatal)
                 break
             batch: list[Call] = []
             for pc in todo:
@@ -351,7 +342,8 @@ class Judge:
             if len(self.verdicts) >= self.CACHE_LIMIT:
                 self.verdicts.clear()
             self.verdicts[out.key] = dataclasses.replace(cr)
-        return cr
+        cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
+        return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 
     def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func

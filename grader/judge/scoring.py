@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.course.spec import Assignment, Item, PreparedCase
-from grader.result import CaseResult, ItemResult, item_status
+from grader.result import NOT_LOADED, CaseResult, ItemResult, item_status
 
 
 def item_result(item: Item, cases: list[CaseResult]) -> ItemResult:
@@ -14,6 +14,8 @@ def item_result(item: Item, cases: list[CaseResult]) -> ItemResult:
     failing = [c for c in cases if not c.passed]
     if not failing:
         feedback = "all cases pass"
+    elif all(c.message == NOT_LOADED for c in failing):
+        feedback = NOT_LOADED
     else:
         first = next((c for c in failing if c.visibility == "public"), failing[0])
         more = len(failing) - 1

@@ -13,7 +13,8 @@ import numpy as np
 from grader.course.spec import PreparedCase
 from grader.judge.calls import Outcome
 from grader.judge.compare import Mismatch, compare, same_entries_reordered
-from grader.judge.feedback import describe_call, format_value, table_for
+from grader.judge.feedback import describe_call, format_value
+from grader.judge.tables import array_table, table_for
 from grader.protocol import wire
 from grader.result import CaseResult
 
@@ -122,7 +123,7 @@ def mismatch(pc: PreparedCase, m: Mismatch, got: Any, exp: Any) -> CaseResult:
     elif m.kind in ("value", "nonfinite"):
         text += f"; expected {format_value(exp, 60)}, got {format_value(got, 60)}"
     details = describe_call(pc)
-    tab = table_for(got, exp, c.labels)
+    tab = table_for(got, exp, c.labels, c.rtol, c.atol) or array_table(got, exp, c.rtol, c.atol)
     details += "\n" + (tab or f"expected: {format_value(exp, 2000)}\n"
                               f"returned: {format_value(got, 2000)}")
     if c.note:

@@ -48,7 +48,7 @@ def compile_unit(offset: int, code: str, filename: str) -> CodeType | dict[str, 
             return compile("\n" * offset + code, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         line = getattr(e, "lineno", None)
-        return {"type": type(e).__name__, "line": line,
+        return {"type": type(e).__name__, "line": line, "column": getattr(e, "offset", None),
                 "message": f"{getattr(e, 'msg', e)} (line {line})"}
 
 

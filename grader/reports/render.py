@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO
 
+from grader.judge.loading import caret_lines
+from grader.judge.tables import DIFF_MARK
 from grader.result import Result
 
+DIFFERING = re.compile(rf"^.*{re.escape(DIFF_MARK)}$", re.M)
 STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
          "timeout": "magenta", "missing": "dim"}
 
@@ -16,6 +20,16 @@ def points(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
 
 
+def _indented(text: str, prefix: str = "  | ", lines: int = 20, width: int = 76) -> str:
+    """Printed output for a terminal: each line behind ``prefix``, at most ``lines`` of
+    them, each cut to ``width`` characters (the full text is in ``--json``)."""
+    rows = text.rstrip("\n").splitlines()
+    out = [prefix + (r if len(r) <= width else r[:width - 1] + "…") for r in rows[:lines]]
+    if len(rows) > lines:
+        out.append(f"{prefix}[... {len(rows) - lines} more lines; --json has them]")
+    return "\n".join(out)
+
+
 def render(result: Result, file: IO[str] | None = None, details: bool = True,
            max_details: int = 6) -> None:
     from rich.console import Console
@@ -23,6 +37,10 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
     from rich.text import Text
 
     console = Console(file=file, highlight=False, soft_wrap=False)
+    if result.load_error:
+        console.print(Text(f"error: {result.load_error}", style="bold red"), soft_wrap=True)
+        for line in caret_lines(result.load_source, result.load_column):
+            console.print(Text(line))
     # the title on a line of its own: a table's title is padded to the table's width
     console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
     table = Table(expand=False)
@@ -40,15 +58,27 @@ def render(result: Result, file: IO[str] | None = None, details: bool = True,
                        style="bold"))
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"))
+    if result.output:
+        console.print(Text("printed while your file was imported:", style="bold"))
+        console.print(Text(_indented(result.output)))
     if not details:
         return
     shown = 0
     for it in result.items:
         for c in it.cases:
-            if c.passed or c.visibility != "public" or not c.details or shown >= max_details:
+            if (c.passed or c.visibility != "public" or not (c.details or c.output)
+                    or shown >= max_details):
                 continue
             shown += 1
             console.print()
             console.print(Text(f"{it.id} / {c.name}", style="bold"))
             console.print(Text(c.message))
-            console.print(Text(c.details))
+            console.print(Text(f'to reproduce: grade {result.assignment} --show-case '
+                               f'"{it.id} / {c.name}"', style="dim"), soft_wrap=True)
+            if c.details:
+                text = Text(c.details)
+                text.highlight_regex(DIFFERING, "bold red")  # colour only on a terminal
+                console.print(text)
+            if c.output:
+                console.print(Text("printed during this case:", style="bold"))
+                console.print(Text(_indented(c.output)))

@@ -16,6 +16,7 @@ import copy
 import io
 import linecache
 import os
+import signal
 import sys
 import types
 import warnings
@@ -167,7 +168,8 @@ class Runner:
         out = CappedWriter()
         notes: list[str] = []
         status, error = "ok", None
-        with _captured(out), warnings.catch_warnings(record=True):
+        with _captured(out), warnings.catch_warnings(record=True), \
+                _import_limit(float(msg.get("timeout") or 0)):
             warnings.simplefilter("always")
             for label, compiled in units:
                 if isinstance(compiled, dict):  # it did not compile
@@ -176,6 +178,7 @@ class Runner:
                     if per_cell:
                         notes.append(f"{label} was skipped: {err['type']}: {err['message']}")
                         continue
+                    err["column"] = compiled.get("column")
                     return {"op": "loaded", "status": "syntax", "error": err, "stdout": ""}
                 try:
                     exec(compiled, mod.__dict__)  # noqa: S102 - this process exists to run it
@@ -190,9 +193,14 @@ class Runner:
                         notes.append(self.cut_short)
                         break
                     notes.append(f"{label} called sys.exit(); later cells still ran")
+                except ImportTimeout as e:  # the whole load stops: the time is the file's
+                    status, error = "timeout", self._error(e)
+                    error["column"] = _column(e, self.filename)
+                    break
                 except BaseException as e:  # noqa: BLE001 - any failure at import is reported
                     err = self._error(e)
                     if not per_cell:
+                        err["column"] = _column(e, self.filename)
                         status, error = "error", err
                         break
                     notes.append(f"{label} raised {err['type']}: {err['message'][:200]} "
@@ -236,8 +244,10 @@ class Runner:
                 self._send(self._invoke(reply), reply)
             if reply.get("op") != "reply":
                 raise GraderCallbackError("the grader sent an unexpected message")
-            if reply.get("fallback") and substitute and callable(original):
-                return original(*args, **kwargs)
+            if reply.get("fallback") and substitute:
+                if callable(original):
+                    return original(*args, **kwargs)
+                raise NameError(f"name {name!r} is not defined")  # as without the grader
             if "error" in reply:
                 raise GraderCallbackError(str(reply["error"]))
             for g, st in zip(enc.rngs, reply.get("rng_states", [])):
@@ -462,6 +472,49 @@ class Runner:
             msg = "<unprintable message>"
         return {"type": type(e).__name__, "line": line, "message": msg[:1000],
                 "traceback": (text + f"{type(e).__name__}: {msg}")[-TRACE_CAP:]}
+
+
+class ImportTimeout(BaseException):
+    """Raised in the submission's module code when its import runs out of time."""
+
+
+class _import_limit:
+    """Stop an import that runs longer than ``seconds`` (where the platform has
+    SIGALRM), so the judge learns the line it was stuck on; the judge's own deadline
+    stays the backstop (code that swallows the exception, a long call into C)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds if hasattr(signal, "setitimer") else 0.0
+
+    def __enter__(self) -> None:
+        if self.seconds > 0:
+            self.saved = signal.signal(signal.SIGALRM, self._stop)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    @staticmethod
+    def _stop(_signum: int, _frame: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)  # again, should the code swallow it
+        raise ImportTimeout("the import did not finish in time")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.saved)
+
+
+def _column(e: BaseException, filename: str) -> int | None:
+    """The 1-based column of the innermost frame of ``e`` in ``filename`` (Python 3.11+)."""
+    tb, mine = e.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            mine = tb
+        tb = tb.tb_next
+    if mine is None or not hasattr(mine.tb_frame.f_code, "co_positions"):
+        return None
+    for k, pos in enumerate(mine.tb_frame.f_code.co_positions()):
+        if k == mine.tb_lasti // 2:
+            return pos[2] + 1 if pos[2] is not None else None
+    return None
 
 
 class _captured:

@@ -141,7 +141,7 @@ class Session:
 
 _REPLY_TO = {"load": "loaded", "given": "given", "calls": "result", "invoke": "invoked"}
 _REPLIES = frozenset(_REPLY_TO.values())
-_STATUSES = {"loaded": ("ok", "syntax", "error"), "given": ("ok", "error"),
+_STATUSES = {"loaded": ("ok", "syntax", "error", "timeout"), "given": ("ok", "error"),
              "result": ("ok", "missing", "undefined", "error")}
 _TEXT_FIELDS = ("op", "status", "stdout", "name", "handle", "message")
 _LIST_FIELDS = ("warnings", "notes", "rng_states")
@@ -172,9 +172,11 @@ def clean_error(e: Any) -> dict[str, Any]:
     """An error report from the runner, typed and capped: type, line, message, traceback."""
     if not isinstance(e, dict):
         return {}
-    line = e.get("line")
+    line, column = e.get("line"), e.get("column")
     return {"type": str(e.get("type", ""))[:100],
             "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
+            "column": column if isinstance(column, int) and not isinstance(column, bool)
+            else None,
             "message": str(e.get("message", ""))[:1000],
             "traceback": str(e.get("traceback", ""))[:4096]}
 
