@@ -30,13 +30,6 @@ from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.session import Session
 
 
-
-
-
-
-
-
-
 @dataclass
 class _Run:
     """The state of grading one submission: its runner, and what earlier cases showed."""

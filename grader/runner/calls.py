@@ -13,11 +13,6 @@ the judge over the channel.  A substitute the submission's own version may stand
 from __future__ import annotations
 
 import copy
-import io
-import linecache
-import os
-import signal
-import sys
 import types
 import warnings
 from typing import Any
@@ -26,9 +21,13 @@ import numpy as np
 
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
-from grader.protocol.compiled import load_units
+from grader.runner.capture import (
+    CappedWriter,
+    captured,
+    thread_count,
+)
+from grader.runner.module import ModuleHost
 
-OUTPUT_CAP = 64 * 1024
 ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
 ARG_CACHE_BYTES = 64 * 1024 * 1024
 LOG_CAP = 40_000  # wire nodes (up to 8 numbers each) of own-helper calls logged per call;
@@ -37,50 +36,11 @@ TRACE_CAP = 4 * 1024
 
 
 
-def thread_count() -> int:
-    """Threads of this process: the kernel's count where /proc tells, else Python's."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        import threading
-
-        return threading.active_count()
-
-
-
-class CappedWriter(io.TextIOBase):
-    """A text stream that keeps the first ``cap`` characters and counts the rest."""
-
-    def __init__(self, cap: int = OUTPUT_CAP) -> None:
-        self.cap = cap
-        self.parts: list[str] = []
-        self.size = 0
-        self.dropped = 0
-
-    def write(self, s: Any) -> int:
-        s = str(s)
-        room = self.cap - self.size
-        if room > 0:
-            self.parts.append(s[:room])
-            self.size += min(len(s), room)
-        self.dropped += max(0, len(s) - max(room, 0))
-        return len(s)
-
-    def writable(self) -> bool:
-        return True
-
-    def text(self) -> str:
-        out = "".join(self.parts)
-        if self.dropped:
-            out += f"\n[... {self.dropped} more characters of output dropped]"
-        return out
-
-
 class GraderCallbackError(RuntimeError):
     """Raised inside student code when a grader-provided callable cannot answer."""
 
 
-class Runner:
+class Runner(ModuleHost):
     """Serves one submission over one channel until told to exit or the channel closes."""
 
     def __init__(self, channel: Channel) -> None:
@@ -131,102 +91,6 @@ class Runner:
                           "nonce": request.get("nonce"), "index": reply.get("index"),
                           "error": {"type": "WireError", "line": None,
                                     "message": f"the reply cannot be sent: {str(e)[:300]}"}})
-
-    def _stray_threads(self, what: str) -> dict[str, Any] | None:
-        """Threads must end with the call that started them: one left running ends the runner.
-
-        (Where a runner cannot start threads at all, RLIMIT_NPROC stops them first.)
-        """
-        extra = thread_count() - self.threads
-        if extra <= 0:
-            return None
-        self.finished = True
-        return {"type": "ThreadError", "line": None,
-                "message": f"{what} left {extra} thread{'s' * (extra > 1)} running; threads "
-                           "must finish before the function returns (this runner was stopped)"}
-
-    # ------------------------------------------------------------------ load
-    def _load(self, msg: dict[str, Any]) -> dict[str, Any]:
-        """Execute the submission as a module.
-
-        A ``.py`` file runs as one unit: an exception at import fails the load, and
-        ``sys.exit()`` ends it there, as when Python runs the file (what it defined so far
-        is graded; a function defined after it is reported as never defined).  A
-        notebook runs cell by cell (cells are marked ``# cell N`` by the reader), as
-        Jupyter would: a cell that fails is reported in a note and the next cells run.
-        """
-        self.filename = str(msg.get("filename", "<submission>"))
-        # tracebacks read the source from here, never from a file (there is none to find)
-        linecache.cache[self.filename] = (len(str(msg.get("code", ""))), None,
-                                          str(msg.get("code", "")).splitlines(True),
-                                          self.filename)
-        mod = types.ModuleType(str(msg.get("module", "submission")))
-        mod.__file__ = self.filename
-        code = str(msg["code"])
-        per_cell = self.filename.endswith(".ipynb")
-        units = load_units(msg, code, self.filename)
-        out = CappedWriter()
-        notes: list[str] = []
-        status, error = "ok", None
-        with _captured(out), warnings.catch_warnings(record=True), \
-                _import_limit(float(msg.get("timeout") or 0)):
-            warnings.simplefilter("always")
-            for label, compiled in units:
-                if isinstance(compiled, dict):  # it did not compile
-                    err = {"type": str(compiled.get("type")), "line": compiled.get("line"),
-                           "message": str(compiled.get("message"))}
-                    if per_cell:
-                        notes.append(f"{label} was skipped: {err['type']}: {err['message']}")
-                        continue
-                    err["column"] = compiled.get("column")
-                    return {"op": "loaded", "status": "syntax", "error": err, "stdout": ""}
-                try:
-                    exec(compiled, mod.__dict__)  # noqa: S102 - this process exists to run it
-                except SystemExit as e:
-                    if not per_cell:
-                        # as when Python runs the file: it stops there, what it defined stays
-                        line = self._error(e).get("line")
-                        where = f" at line {line}" if line else ""
-                        self.cut_short = (f"the submission called sys.exit({repr(e.code)[:40]})"
-                                          f"{where} while being imported; the code after it "
-                                          "never ran")
-                        notes.append(self.cut_short)
-                        break
-                    notes.append(f"{label} called sys.exit(); later cells still ran")
-                except ImportTimeout as e:  # the whole load stops: the time is the file's
-                    status, error = "timeout", self._error(e)
-                    error["column"] = _column(e, self.filename)
-                    break
-                except BaseException as e:  # noqa: BLE001 - any failure at import is reported
-                    err = self._error(e)
-                    if not per_cell:
-                        err["column"] = _column(e, self.filename)
-                        status, error = "error", err
-                        break
-                    notes.append(f"{label} raised {err['type']}: {err['message'][:200]} "
-                                 "(later cells still ran)")
-        self.module = mod
-        self.originals = dict(mod.__dict__)
-        stray = self._stray_threads("importing the submission")
-        if stray is not None and status == "ok":
-            status, error = "error", stray
-        return {"op": "loaded", "status": status, "error": error, "stdout": out.text(),
-                "notes": notes[:50]}
-
-    def _given(self, msg: dict[str, Any]) -> dict[str, Any]:
-        """Re-define provided (ungraded) names from the released exercise's own source."""
-        assert self.module is not None
-        ns: dict[str, Any] = {"__name__": self.module.__name__}
-        try:
-            for _label, code in load_units(msg, str(msg["code"]), "<given>"):
-                if isinstance(code, dict):
-                    raise SyntaxError(str(code.get("message")))
-                exec(code, ns)  # noqa: S102
-            for name in msg.get("names", []):
-                self.module.__dict__[name] = ns[name]
-        except BaseException as e:  # noqa: BLE001
-            return {"op": "given", "status": "error", "error": self._error(e)}
-        return {"op": "given", "status": "ok"}
 
     # ------------------------------------------------------------------ calls
     def _proxy(self, name: str, substitute: bool) -> Any:
@@ -369,26 +233,14 @@ class Runner:
         return own
 
     def _call(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """One call of a graded function: its result, output and warnings, as data."""
         mod = self.module
         name = str(msg["func"])
         func = mod.__dict__.get(name) if mod is not None else None
-        if not callable(func):
-            if self.cut_short:
-                return {"op": "result", "status": "error",
-                        "error": {"type": "NameError", "line": None,
-                                  "message": f"`{name}` is not defined: {self.cut_short}"}}
-            return {"op": "result", "status": "undefined",
-                    "error": {"type": "NameError", "line": None,
-                              "message": f"`{name}` is not defined in the submission"}}
-        dec = wire.Decoder(on_callable=lambda n: self._proxy(n, False), allow_dataframe=True)
+        if mod is None or not callable(func):
+            return self._undefined(name)
         try:
-            packed = msg.get("args", [])
-            if not isinstance(packed, list):
-                raise wire.WireError("malformed arguments")
-            args = [self._argument(a, dec) for a in packed]
-            kwargs = self._argument(msg.get("kwargs", wire.pack_value({"__dict__": []})), dec)
-            if not isinstance(kwargs, dict):
-                raise wire.WireError("malformed keyword arguments")
+            args, kwargs = self._arguments(msg)
         except wire.WireError as e:
             return {"op": "result", "status": "error",
                     "error": {"type": "WireError", "line": None, "message": str(e)}}
@@ -400,37 +252,67 @@ class Runner:
         for s in own:
             mod.__dict__[s] = self._own(s)
         self.log, self.logged, self.depth = ([] if own else None), 0, 0
-        out = CappedWriter()
-        caught: list[str] = []
-        status, error, value = "ok", None, None
         try:
-            with _captured(out), warnings.catch_warnings(record=True) as w, \
-                    np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
-                warnings.simplefilter("always")
-                try:
-                    value = func(*args, **kwargs)
-                except NotImplementedError as e:
-                    status, error = "missing", self._error(e)
-                except SystemExit as e:
-                    status, error = "error", {"type": "SystemExit", "line": None,
-                                              "message": f"called sys.exit({e.code!r})"}
-                except GraderCallbackError as e:
-                    status, error = "error", {"type": "GraderCallbackError", "line": None,
-                                              "message": str(e)}
-                except BaseException as e:  # noqa: BLE001
-                    status, error = "error", self._error(e)
-                caught = [f"{x.category.__name__}: {x.message}" for x in w[:20]]
+            reply = self._execute(func, args, kwargs)
         finally:
             for s, f in saved.items():
                 if f is None:
                     mod.__dict__.pop(s, None)
                 else:
                     mod.__dict__[s] = f
-        reply: dict[str, Any] = {"op": "result", "status": status, "stdout": out.text(),
-                                 "warnings": caught}
         if self.log is not None:
             reply["own"] = self.log
             self.log = None
+        stray = self._stray_threads(name)
+        if stray is not None:
+            reply.update(status="error", error=stray, restart=True)
+            reply.pop("value", None)
+        return reply
+
+    def _undefined(self, name: str) -> dict[str, Any]:
+        if self.cut_short:
+            return {"op": "result", "status": "error",
+                    "error": {"type": "NameError", "line": None,
+                              "message": f"`{name}` is not defined: {self.cut_short}"}}
+        return {"op": "result", "status": "undefined",
+                "error": {"type": "NameError", "line": None,
+                          "message": f"`{name}` is not defined in the submission"}}
+
+    def _arguments(self, msg: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """A call's arguments, decoded; callables of the judge's become proxies."""
+        dec = wire.Decoder(on_callable=lambda n: self._proxy(n, False), allow_dataframe=True)
+        packed = msg.get("args", [])
+        if not isinstance(packed, list):
+            raise wire.WireError("malformed arguments")
+        args = [self._argument(a, dec) for a in packed]
+        kwargs = self._argument(msg.get("kwargs", wire.pack_value({"__dict__": []})), dec)
+        if not isinstance(kwargs, dict):
+            raise wire.WireError("malformed keyword arguments")
+        return args, kwargs
+
+    def _execute(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Run ``func`` with its output captured and warnings recorded; the reply."""
+        out = CappedWriter()
+        caught: list[str] = []
+        status, error, value = "ok", None, None
+        with captured(out), warnings.catch_warnings(record=True) as w, \
+                np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
+            warnings.simplefilter("always")
+            try:
+                value = func(*args, **kwargs)
+            except NotImplementedError as e:
+                status, error = "missing", self._error(e)
+            except SystemExit as e:
+                status, error = "error", {"type": "SystemExit", "line": None,
+                                          "message": f"called sys.exit({e.code!r})"}
+            except GraderCallbackError as e:
+                status, error = "error", {"type": "GraderCallbackError", "line": None,
+                                          "message": str(e)}
+            except BaseException as e:  # noqa: BLE001
+                status, error = "error", self._error(e)
+            caught = [f"{x.category.__name__}: {x.message}" for x in w[:20]]
+        reply: dict[str, Any] = {"op": "result", "status": status, "stdout": out.text(),
+                                 "warnings": caught}
         if error is not None:
             reply["error"] = error
         if status == "ok":
@@ -441,89 +323,4 @@ class Runner:
                 reply["error"] = {"type": "WireError", "line": None,
                                   "message": "the returned value cannot be sent: "
                                              f"{type(e).__name__}: {str(e)[:300]}"}
-        stray = self._stray_threads(name)
-        if stray is not None:
-            reply.update(status="error", error=stray, restart=True)
-            reply.pop("value", None)
         return reply
-
-    def _error(self, e: BaseException) -> dict[str, Any]:
-        """An exception as data: its type, message, and the submission's own frames (the
-        last five) as a traceback.  The frames are read off the traceback directly:
-        ``traceback.extract_tb`` would also work out column positions for every frame,
-        the grader's included, which costs more than the call that raised."""
-        mine: list[tuple[int, str]] = []
-        tb = e.__traceback__
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename == self.filename:
-                mine.append((tb.tb_lineno, code.co_name))
-            tb = tb.tb_next
-        line = mine[-1][0] if mine else None
-        text = ""
-        for lineno, name in mine[-5:]:
-            text += f'  File "{self.filename}", line {lineno}, in {name}\n'
-            source = linecache.getline(self.filename, lineno).strip()
-            if source:
-                text += f"    {source}\n"
-        try:
-            msg = str(e)
-        except Exception:  # noqa: BLE001
-            msg = "<unprintable message>"
-        return {"type": type(e).__name__, "line": line, "message": msg[:1000],
-                "traceback": (text + f"{type(e).__name__}: {msg}")[-TRACE_CAP:]}
-
-
-class ImportTimeout(BaseException):
-    """Raised in the submission's module code when its import runs out of time."""
-
-
-class _import_limit:
-    """Stop an import that runs longer than ``seconds`` (where the platform has
-    SIGALRM), so the judge learns the line it was stuck on; the judge's own deadline
-    stays the backstop (code that swallows the exception, a long call into C)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds if hasattr(signal, "setitimer") else 0.0
-
-    def __enter__(self) -> None:
-        if self.seconds > 0:
-            self.saved = signal.signal(signal.SIGALRM, self._stop)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-
-    @staticmethod
-    def _stop(_signum: int, _frame: Any) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0.5)  # again, should the code swallow it
-        raise ImportTimeout("the import did not finish in time")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.seconds > 0:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.saved)
-
-
-def _column(e: BaseException, filename: str) -> int | None:
-    """The 1-based column of the innermost frame of ``e`` in ``filename`` (Python 3.11+)."""
-    tb, mine = e.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            mine = tb
-        tb = tb.tb_next
-    if mine is None or not hasattr(mine.tb_frame.f_code, "co_positions"):
-        return None
-    for k, pos in enumerate(mine.tb_frame.f_code.co_positions()):
-        if k == mine.tb_lasti // 2:
-            return pos[2] + 1 if pos[2] is not None else None
-    return None
-
-
-class _captured:
-    def __init__(self, out: CappedWriter) -> None:
-        self.out = out
-
-    def __enter__(self) -> None:
-        self.saved = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = self.out  # type: ignore[assignment]
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stdout, sys.stderr = self.saved
