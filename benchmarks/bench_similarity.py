@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.similarity import Settings, check  # noqa: E402
 from similarity_corpus import REFERENCE, big_class, corpus  # noqa: E402
+
+from grader.similarity import Settings, check  # noqa: E402
 
 
 def _mb(kb: int) -> float:

@@ -75,13 +75,12 @@ def reference_calls(root: Path, name: str) -> tuple[list[tuple[Any, Any, Any]], 
 
 def measure(root: Path = ROOT, name: str = "hw1", repeat: int = 20) -> dict[str, float]:
     """Median CPU seconds of each part of the floor, and their sum (``floor``)."""
+    import copy
     import statistics
     import warnings
 
     import numpy  # noqa: F401 - what the fork server holds
     import pandas  # noqa: F401
-
-    import copy
 
     calls, source = reference_calls(root, name)
 

@@ -43,7 +43,7 @@ def ref(extra: str = "", tag: str = "") -> str:
 def _notebook(text: str) -> str:
     import nbformat
 
-    from grader.authoring.exercises import make_notebook
+    from grader.authoring.notebook import make_notebook
 
     nb = make_notebook(text, name="hw1")
     for i, c in enumerate(nb.cells):

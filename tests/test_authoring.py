@@ -10,15 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.authoring.exercises import (
-    GENERATED_HEADER,
-    Cell,
-    generate,
-    make_notebook,
-    make_stub,
-    notebook_text,
-    split_cells,
-)
+from grader.authoring.exercises import GENERATED_HEADER, generate, make_stub
+from grader.authoring.notebook import Cell, make_notebook, notebook_text, split_cells
 from grader.errors import AuthoringError
 
 REFERENCE = '''\

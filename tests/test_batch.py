@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REFERENCE, ROOT, STUB
 
-from grader.authoring.exercises import make_notebook
+from grader.authoring.notebook import make_notebook
 from grader.batch.discover import detect_layout, discover
 from grader.batch.gradebook import Gradebook
 from grader.batch.records import fatal_message

@@ -18,7 +18,7 @@ import yaml
 from conftest import REFERENCE, ROOT
 
 from grader.authoring.drift import cases_differences
-from grader.authoring.exercises import make_notebook
+from grader.authoring.notebook import make_notebook
 from grader.protocol import wire
 
 

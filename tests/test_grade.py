@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from conftest import REFERENCE, ROOT, STUB
 
-from grader.authoring.exercises import make_notebook
+from grader.authoring.notebook import make_notebook
 from grader.errors import GraderError
 
 ALL_ITEMS = {"sigmoid": 4, "loss": 6, "elementary": 18, "forward_mode": 8, "backward_mode": 8,

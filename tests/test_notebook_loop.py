@@ -39,7 +39,7 @@ def test_released_notebook_has_a_check_cell_after_each_item():
 
 
 def test_check_in_a_kernel_prints_a_compact_summary_and_echoes_nothing(release, monkeypatch):
-    from grader.authoring.exercises import make_notebook
+    from grader.authoring.notebook import make_notebook
 
     nb = make_notebook(REFERENCE.read_text(encoding="utf-8"), name="hw1", checks=_items())
     keep = {"sigmoid", "elementary", "forward_mode"}

@@ -263,7 +263,8 @@ def test_binary_notebook(tmp_path: Path) -> None:
 
 
 def test_generated_notebook_loads_back(tmp_path: Path) -> None:
-    from grader.authoring.exercises import make_notebook, make_stub, notebook_text
+    from grader.authoring.exercises import make_stub
+    from grader.authoring.notebook import make_notebook, notebook_text
 
     reference = (
         "# %% [markdown]\n# Intro\n# %%\ndef f(x):\n    # BEGIN SOLUTION\n    return x\n"

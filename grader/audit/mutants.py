@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from grader.audit.operators import OPERATORS, Context, Edit, Span, dump_replaced, links
-from grader.authoring.exercises import _find_markers, _pair_markers
+from grader.authoring.exercises import find_markers, pair_markers
 from grader.errors import AuthoringError
 
 __all__ = ["Mutant", "generate", "graded_functions", "one_line", "solution_regions"]
@@ -63,7 +63,7 @@ def graded_functions(tree: ast.Module, names: set[str]) -> dict[str, ast.Functio
 
 def solution_regions(source: str, filename: str) -> list[tuple[int, int]]:
     return [(r.begin.line, r.end.line) for r in
-            _pair_markers(_find_markers(source, filename), filename)]
+            pair_markers(find_markers(source, filename), filename)]
 
 
 def _nodes(fn: ast.FunctionDef, lo: int, hi: int) -> Iterator[tuple[ast.AST, ast.AST | None]]:

@@ -156,7 +156,7 @@ def _check_drift(rep: Report, root: Path, name: str) -> None:
 
 def _check_grades(rep: Report, g: Any, p: dict[str, Path]) -> None:
     """The reference full, the stubs zero, and notebooks graded as their .py."""
-    from grader.authoring.exercises import make_notebook, notebook_text
+    from grader.authoring.notebook import make_notebook, notebook_text
 
     name = g.assignment.name
     ref = g.grade(p["reference"])
