@@ -9,6 +9,7 @@ index, so nothing is fetched by name).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -41,19 +42,18 @@ def is_grader_source(root: Path) -> bool:
 
 
 def init_ci(course: Path | None = None, target: Path | None = None, *,
-            force: bool = False, audit: bool = False) -> list[Path]:
+            force: bool = False, edit: Callable[[str], str] | None = None) -> list[Path]:
     """Write the workflow (and, outside the grader's own source, its wheel); returns what
-    was written.  With ``audit`` the workflow runs ``grade verify --audit``."""
+    was written.  ``edit`` changes the workflow's text first (``grade init-ci --audit``
+    adds the audit this way)."""
     root = course_root(course)
     target = target if target is not None else root / ".github" / "workflows"
     path = target / "grade-verify.yml"
     if path.exists() and not force:
         raise UsageError(f"{path} exists: pass --force to overwrite it")
     text = files("grader").joinpath("templates/grade-verify.yml").read_text(encoding="utf-8")
-    if audit:
-        from grader.audit.gate import ci_workflow
-
-        text = ci_workflow(text)
+    if edit is not None:
+        text = edit(text)
     target.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     written = [path]

@@ -32,8 +32,8 @@ from grader.errors import GraderError, SubmissionError, UsageError
 
 if TYPE_CHECKING:
     from grader.batch.gradebook import Gradebook
+    from grader.batch.host import BatchHost, BatchSummary
     from grader.batch.pool import _Task
-    from grader.batch.run import BatchRun, BatchSummary
 
 COURSE_DIRS = ("exercises", "solutions", "data")  # plus the course folder's own *.toml
 START_TIMEOUT = 60.0   # seconds to reach the scheduler and see a first worker
@@ -234,7 +234,7 @@ def _crash(task: _Task, e: BaseException) -> dict[str, Any]:
                        f"({type(e).__name__}: {str(e)[:300]}); re-run to try again"}
 
 
-def grade_on_cluster(run: BatchRun, book: Gradebook, tasks: list[_Task], run_id: int,
+def grade_on_cluster(run: BatchHost, book: Gradebook, tasks: list[_Task], run_id: int,
                      summary: BatchSummary, tick: Callable[[str, str], None]) -> None:
     """Grade ``tasks`` on the cluster ``run.cluster``; record each result as it arrives."""
     a = run.assignment
@@ -263,7 +263,7 @@ def grade_on_cluster(run: BatchRun, book: Gradebook, tasks: list[_Task], run_id:
             cluster.close()
 
 
-def _drive(client: Any, name: str, run: BatchRun, book: Gradebook, tasks: list[_Task],
+def _drive(client: Any, name: str, run: BatchHost, book: Gradebook, tasks: list[_Task],
            run_id: int, summary: BatchSummary, tick: Callable[[str, str], None]) -> None:
     """Keep a bounded window of submissions in flight; the driver alone writes results."""
     from distributed import as_completed

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from grader.batch.discover import (
     discover,
 )
 from grader.batch.gradebook import Gradebook, ItemRow, SubmissionRow, now
+from grader.batch.host import BatchSummary, Progress
 from grader.batch.pool import _Task, cores
 from grader.batch.records import _error_hash, content_hash, fatal_message
 from grader.batch.roster import match_roster, one_id_each, read_roster
@@ -33,41 +33,6 @@ DEFAULT_TIMEOUT = 600.0
 
 
 # =========================================================================== the run
-
-
-@dataclass
-class Progress:
-    """What a progress display is told after each submission."""
-
-    done: int
-    total: int
-    key: str
-    status: str
-
-
-@dataclass
-class BatchSummary:
-    assignment: str
-    layout: str
-    db: Path
-    run_id: int
-    found: int = 0
-    graded: int = 0          # graded in this run
-    unchanged: int = 0       # already in the gradebook, same content and version
-    copied: int = 0          # identical content graded under another key, not again
-    shared_with: list[int] = field(default_factory=list)   # pids of other runs going on
-    left_to_other: int = 0   # submissions another run graded while this one ran
-    errors: list[str] = field(default_factory=list)        # "key: message"
-    notes: list[str] = field(default_factory=list)         # "key: note"
-    unmatched: list[str] = field(default_factory=list)
-    no_submission: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    interrupted: bool = False
-    seconds: float = 0.0
-
-    def counts(self) -> dict[str, int]:
-        return {"found": self.found, "graded": self.graded, "unchanged": self.unchanged,
-                "copied": self.copied, "errors": len(self.errors)}
 
 
 class BatchRun:

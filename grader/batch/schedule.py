@@ -16,13 +16,13 @@ from grader.batch.pool import _context, _Task, _Worker
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
-    from grader.batch.run import BatchRun, BatchSummary
+    from grader.batch.host import BatchHost, BatchSummary
 
 
 class LocalPool:
     """The worker processes of one batch run, and the submissions they have to grade."""
 
-    def __init__(self, run: BatchRun, book: Gradebook, run_id: int, summary: BatchSummary,
+    def __init__(self, run: BatchHost, book: Gradebook, run_id: int, summary: BatchSummary,
                  tick: Callable[[str, str], None]) -> None:
         self.run_, self.book, self.run_id = run, book, run_id
         self.summary, self.tick = summary, tick

@@ -130,9 +130,10 @@ def init_ci(target: Path | None, force: bool, student: bool, assignments: tuple[
         raise UsageError("--audit goes with the course's workflow, not --student (students "
                          "have no solutions/ to audit)")
     if not student:
+        from grader.audit.gate import ci_workflow
         from grader.authoring.ci import init_ci as write
 
-        for p in write(course, target, force=force, audit=with_audit):
+        for p in write(course, target, force=force, edit=ci_workflow if with_audit else None):
             click.echo(f"wrote {p}")
         return
     from grader.authoring.classroom import student_workflow

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from grader.course.spec import Item, PreparedCase
 from grader.judge.compare import compare
@@ -17,7 +17,26 @@ from grader.result import CaseResult
 from grader.sandbox.session import Session
 
 if TYPE_CHECKING:
-    from grader.judge.judge import Judge
+    from grader.course.spec import Assignment
+    from grader.judge.tape import Answers
+
+
+class Replier(Protocol):
+    """What a call needs of its judge: the case's arguments as sent, the answers to
+    callbacks (the reference's, the grader's callables', a tape's) and its verdict cache.
+    (The judge implements it; naming the protocol keeps this module below the judge.)"""
+
+    assignment: Assignment
+    answers: Answers
+    verdicts: dict[tuple[Any, ...], CaseResult]
+
+    def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]: ...
+
+    def tape_index(self, pc: PreparedCase) -> dict[tuple[str, bytes], bytes]: ...
+
+    def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
+              invoker: Callable[[str], Callable[..., Any]] | None = None,
+              case: int | None = None) -> dict[str, Any]: ...
 
 
 class StudentCallableError(Exception):
@@ -49,7 +68,7 @@ class Call:
     checks the log against the reference.
     """
 
-    def __init__(self, judge: "Judge", session: Session, item: Item, pc: PreparedCase,
+    def __init__(self, judge: Replier, session: Session, item: Item, pc: PreparedCase,
                  index: int, time_scale: float = 1.0, own: tuple[str, ...] = ()) -> None:
         self.judge = judge
         self.session = session

@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.batch.gradebook import SubmissionRow
 from grader.errors import UsageError
-from grader.policy.config import parse_time
+from grader.policy.reader import parse_time
 
 TIMESTAMP_FILES = ("timestamp.txt",)
 ID_COLUMNS = ("id", "submission", "student", "student id", "sid", "user id", "email")

@@ -4,19 +4,57 @@ with their weights, drop-lowest and sources, the letter cutoffs, and the CSV imp
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from grader.policy.config import Component, Course, Import, _Reader
+    from grader.policy.reader import Reader
+
+
+class Known(Protocol):
+    """What the components are checked against: the course's imports and assignments."""
+
+    imports: dict[str, Any]
+    deadlines: dict[str, Any]
 
 WEIGHT_TOLERANCE = 1e-6
+
 COMPONENT_KEYS = ("weight", "assignments", "import", "drop_lowest", "components")
 
 
-def read_imports(r: _Reader, data: dict[str, Any], root: Path) -> dict[str, Import]:
-    from grader.policy.config import Import
+@dataclass(frozen=True)
+class Import:
+    """A CSV of marks the platform does not grade: its id column, the columns that count
+    (CSV name -> entry name) and each one's maximum."""
 
+    name: str
+    file: Path
+    id: str
+    columns: dict[str, str]
+    max: dict[str, float]
+    pattern: str = ""
+
+
+@dataclass
+class Component:
+    """A part of the course grade: leaf components draw on gradebook assignments or on an
+    import; inner ones on their children, whose weights add up to theirs."""
+
+    name: str
+    weight: float
+    assignments: list[str] = field(default_factory=list)
+    source: str = ""                    # an import's name
+    drop_lowest: int = 0
+    children: list[Component] = field(default_factory=list)
+
+    def leaves(self) -> list[Component]:
+        if not self.children:
+            return [self]
+        return [leaf for c in self.children for leaf in c.leaves()]
+
+
+def read_imports(r: Reader, data: dict[str, Any], root: Path) -> dict[str, Import]:
     out = {}
     for name, d in r.table(data.get("imports", {}), "imports").items():
         key = f"imports.{name}"
@@ -43,7 +81,7 @@ def read_imports(r: _Reader, data: dict[str, Any], root: Path) -> dict[str, Impo
     return out
 
 
-def _maxima(r: _Reader, d: dict[str, Any], key: str) -> dict[str, float]:
+def _maxima(r: Reader, d: dict[str, Any], key: str) -> dict[str, float]:
     """``max = 10`` (every column, key ``*``) or a table of maxima per column."""
     m = d.get("max", 1)
     if isinstance(m, dict):
@@ -52,8 +90,8 @@ def _maxima(r: _Reader, d: dict[str, Any], key: str) -> dict[str, float]:
     return {"*": r.number(d, key, "max", 1, low=1e-12)}
 
 
-def read_components(r: _Reader, data: dict[str, Any],
-                    course: Course) -> tuple[list[Component], list[tuple[str, float]]]:
+def read_components(r: Reader, data: dict[str, Any],
+                    course: Known) -> tuple[list[Component], list[tuple[str, float]]]:
     g = r.table(data.get("grade", {}), "grade", ("components", "letters"))
     comps = _children(r, r.table(g.get("components", {}), "grade.components"),
                       "grade.components", course)
@@ -68,8 +106,8 @@ def read_components(r: _Reader, data: dict[str, Any],
     return comps, cut
 
 
-def _children(r: _Reader, table: dict[str, Any], key: str,
-              course: Course) -> list[Component]:
+def _children(r: Reader, table: dict[str, Any], key: str,
+              course: Known) -> list[Component]:
     out = []
     for name, d in table.items():
         d = r.table(d, f"{key}.{name}", COMPONENT_KEYS)
@@ -77,10 +115,8 @@ def _children(r: _Reader, table: dict[str, Any], key: str,
     return out
 
 
-def _component(r: _Reader, d: dict[str, Any], key: str, name: str,
-               course: Course) -> Component:
-    from grader.policy.config import Component
-
+def _component(r: Reader, d: dict[str, Any], key: str, name: str,
+               course: Known) -> Component:
     c = Component(name, r.number(d, key, "weight", low=0),
                   drop_lowest=int(r.number(d, key, "drop_lowest", 0)))
     c.children = _children(r, r.table(d.get("components", {}), f"{key}.components"),

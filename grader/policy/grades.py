@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.policy.config import Component, Course
+from grader.policy.components import Component
+from grader.policy.config import Course
 from grader.policy.imports import Marks
 
 COUNTED, DROPPED, MISSING, EXCUSED = "counted", "dropped", "missing", "excused"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.policy.config import Import
+from grader.policy.components import Import
 
 EXCUSED = ("ex", "excused")
 SKIP_IDS = ("points possible",)     # Canvas's second row

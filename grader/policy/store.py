@@ -15,6 +15,7 @@ from grader.batch.gradebook import Gradebook, now
 from grader.errors import UsageError
 from grader.policy.clock import Stamp
 from grader.policy.config import Course
+from grader.policy.finals import finals
 from grader.policy.lateness import Final, judge
 from grader.policy.words import explain
 from grader.reports.render import points
@@ -53,13 +54,6 @@ def times(book: Gradebook, assignment: str) -> dict[str, Stamp]:
                                    bool(r["flagged"]))
             for r in book.conn.execute("SELECT * FROM times WHERE assignment = ?",
                                        (assignment,))}
-
-
-def finals(book: Gradebook, assignment: str) -> dict[str, Final]:
-    """The stored finals of ``assignment`` by student (empty: never computed)."""
-    return {r["student"]: Final(**json.loads(r["detail"])) for r in book.conn.execute(
-        "SELECT detail, student FROM finals WHERE assignment = ? ORDER BY rowid",
-        (assignment,))}
 
 
 def _check_students(book: Gradebook, course: Course) -> None:

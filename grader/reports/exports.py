@@ -97,7 +97,7 @@ def load(book: Gradebook, assignment: str) -> ExportData:
 
 def _finals(book: Gradebook, assignment: str, students: list[StudentGrade]) -> None:
     """Attach each student's stored final (``grade late`` and ``grade batch`` write them)."""
-    from grader.policy.store import finals
+    from grader.policy.finals import finals
 
     stored = finals(book, assignment)
     for st in students:
