@@ -127,6 +127,12 @@ class Result:
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
 
 
+def points(x: float) -> str:
+    """A score for people and spreadsheets: at most 2 decimals, no trailing zeros."""
+    x = round(float(x), 2)
+    return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
+
+
 def item_status(cases: list[CaseResult]) -> str:
     if not cases:
         return "missing"

@@ -63,4 +63,11 @@ class RosterEntry:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-__all__ = ["ItemRow", "RosterEntry", "SubmissionRow"]
+def counted(mine: list[SubmissionRow]) -> SubmissionRow | None:
+    """Of a student's submissions, the one that counts: the best graded one, else the
+    first (an error), else none."""
+    graded = [s for s in mine if s.status == "graded"]
+    return max(graded, key=lambda s: s.score) if graded else (mine[0] if mine else None)
+
+
+__all__ = ["ItemRow", "RosterEntry", "SubmissionRow", "counted"]

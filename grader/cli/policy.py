@@ -150,7 +150,7 @@ def course_cmd(dbs: tuple[Path, ...], student: str | None, csv_path: Path | None
     """
     from dataclasses import asdict
 
-    from grader.policy.outputs import breakdown, write_csv, write_html
+    from grader.reports.course_grades import breakdown, write_csv, write_html
 
     cg = _class_grades(_course(course), dbs, roster, imports)
     for line in cg.changes:
@@ -201,7 +201,7 @@ def _class_grades(c: Course, dbs: tuple[Path, ...], roster: Path | None,
 
 
 def _print_course(cg: ClassGrades) -> None:
-    from grader.policy.outputs import table
+    from grader.reports.course_grades import table
 
     for line in table(cg):
         click.echo(line)

@@ -35,8 +35,8 @@ def _homework(course: Course, books: list[Gradebook]) -> tuple[dict[str, dict[st
         float, float]]], dict[str, float], list[RosterEntry], list[str]]:
     """Finals per assignment from the gradebooks (recomputed), their maxima, the rosters
     they hold, and the changes the recomputation made."""
+    from grader.policy.finals import scores
     from grader.policy.store import recompute
-    from grader.reports.exports import load
 
     finals: dict[str, dict[str, tuple[float, float]]] = {}
     maxima: dict[str, float] = {}
@@ -46,10 +46,8 @@ def _homework(course: Course, books: list[Gradebook]) -> tuple[dict[str, dict[st
     for book in books:
         changes += [c.line() for c in recompute(book, course)]
         for a in sorted(set(book.assignments()) & wanted):
-            data = load(book, a)
-            maxima[a] = data.max_score
-            finals[a] = {st.entry.id: (st.score, data.max_score) for st in data.students
-                         if st.submission is not None}
+            got, maxima[a] = scores(book, a)
+            finals[a] = {student: (score, maxima[a]) for student, score in got.items()}
             for e in book.roster(a):
                 roster.setdefault(e.id, e)
     return finals, maxima, list(roster.values()), changes

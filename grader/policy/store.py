@@ -11,14 +11,15 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.batch.gradebook import Gradebook, now
+from grader.batch.gradebook import Gradebook, iter_students, now
+from grader.batch.rows import counted
 from grader.errors import UsageError
 from grader.policy.clock import Stamp
 from grader.policy.config import Course
 from grader.policy.finals import finals
 from grader.policy.lateness import Final, judge
 from grader.policy.words import explain
-from grader.reports.render import points
+from grader.result import points
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,6 @@ def _check_students(book: Gradebook, course: Course) -> None:
 
 def compute(book: Gradebook, course: Course) -> dict[str, list[Final]]:
     """Every student's final on every assignment of ``course`` the gradebook holds."""
-    from grader.reports.exports import load
-
     _check_students(book, course)
     used: dict[str, int] = {}
     out: dict[str, list[Final]] = {}
@@ -84,13 +83,13 @@ def compute(book: Gradebook, course: Course) -> dict[str, list[Final]]:
     for dl in sorted(course.deadlines.values(), key=lambda d: d.due):
         if dl.name not in held:
             continue
-        data = load(book, dl.name)
+        subs = {s.submission: s for s in book.submissions(dl.name)}
         stamps = times(book, dl.name)
         groups: dict[str, list[str]] = {}
-        for st in data.students:
-            if st.submission is not None:
-                groups.setdefault(st.submission.submission, []).append(st.entry.id)
-        subs = {s.submission: s for s in data.submissions}
+        for entry, keys in iter_students(book, dl.name):
+            sub = counted([subs[k] for k in keys if k in subs])
+            if sub is not None:
+                groups.setdefault(sub.submission, []).append(entry.id)
         out[dl.name] = []
         for key, members in groups.items():
             sub = subs[key]

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from grader.policy.lateness import CLOSED, GRACE, LATE, NEEDS_TIME, NO_TIME, ON_TIME, Final
-from grader.reports.render import points
+from grader.result import points
 
 
 def duration(seconds: float) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.batch.gradebook import Gradebook, ItemRow, RosterEntry, SubmissionRow, iter_students
 from grader.batch.roster import is_test_student
+from grader.batch.rows import counted
 from grader.errors import UsageError
 from grader.policy.lateness import Final
 from grader.policy.words import for_student, submission_score
@@ -86,9 +87,7 @@ def load(book: Gradebook, assignment: str) -> ExportData:
     roster_ids = {e.id for e in book.roster(assignment)}
     students = []
     for entry, keys in iter_students(book, assignment):
-        mine = [by_key[k] for k in keys if k in by_key]
-        graded = [s for s in mine if s.status == "graded"]
-        sub = max(graded, key=lambda s: s.score) if graded else (mine[0] if mine else None)
+        sub = counted([by_key[k] for k in keys if k in by_key])
         status = sub.status if sub is not None else "no submission"
         students.append(StudentGrade(entry, entry.id in roster_ids, status, sub, keys))
     _finals(book, assignment, students)
@@ -97,13 +96,11 @@ def load(book: Gradebook, assignment: str) -> ExportData:
 
 def _finals(book: Gradebook, assignment: str, students: list[StudentGrade]) -> None:
     """Attach each student's stored final (``grade late`` and ``grade batch`` write them)."""
-    from grader.policy.finals import finals
+    from grader.policy.finals import final_of, finals
 
     stored = finals(book, assignment)
     for st in students:
-        f = stored.get(st.entry.id)
-        if f is not None and st.submission is not None and f.submission == st.submission.submission:
-            st.late = f
+        st.late = final_of(stored, st.entry.id, st.submission)
 
 
 def _safe(name: str) -> str:

@@ -7,17 +7,11 @@ from typing import IO
 
 from grader.judge.loading import caret_lines
 from grader.judge.tables import DIFF_MARK
-from grader.result import Result
+from grader.result import Result, points
 
 DIFFERING = re.compile(rf"^.*{re.escape(DIFF_MARK)}$", re.M)
 STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red",
          "timeout": "magenta", "missing": "dim"}
-
-
-def points(x: float) -> str:
-    """A score for people and spreadsheets: at most 2 decimals, no trailing zeros."""
-    x = round(float(x), 2)
-    return f"{x:.2f}".rstrip("0").rstrip(".") if not x.is_integer() else str(int(x))
 
 
 def _indented(text: str, prefix: str = "  | ", lines: int = 20, width: int = 76) -> str:
