@@ -62,13 +62,29 @@ def autograder(zip_path: Path) -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _venv_seeing_this_environment(venv: Path) -> None:
+    import site
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+                    str(venv)], check=True, timeout=120)
+    purelib = sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
+    Path(purelib).mkdir(parents=True, exist_ok=True)
+    (Path(purelib) / "_this_test_environment.pth").write_text(
+        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+
+
 def _setup(zip_path: Path, root: Path) -> None:
     with zipfile.ZipFile(zip_path) as z:   # as `unzip` does: with the members' modes
         for info in z.infolist():
             z.extract(info, root / "source")
             (root / "source" / info.filename).chmod(info.external_attr >> 16 & 0o777)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope
-    # requirements.txt is installed too, offline: this machine's packages must satisfy it
+    # requirements.txt is installed too, offline: the packages this test runs with must
+    # satisfy it.  They may live in a virtual environment of their own, which a venv made
+    # with --system-site-packages does not see: a .pth file in the autograder's venv (made
+    # here first; setup.sh makes it again around the file) points there.
+    _venv_seeing_this_environment(root / "venv")
     env = {**os.environ, "GRADER_AUTOGRADER_ROOT": str(root), "GRADER_SETUP_APT": "0",
            "PIP_NO_INDEX": "1", "GRADER_PYTHON": sys.executable,
            "GRADER_VENV_ARGS": "--system-site-packages --without-pip"}
