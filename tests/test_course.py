@@ -372,3 +372,11 @@ def test_released_notebook_validates_and_teaches():
         assert any(f"def {n}(" in c for c in code), n
     raises = re.findall(r"^\s+raise NotImplementedError\(", stub, flags=re.M)
     assert len(raises) == len(names) - 1 == 39  # load_heart is given code
+
+
+def test_assign_says_in_one_line_when_hidden_cases_are_not_cases(course_copy):
+    _break(course_copy, "solutions/hw1_cases.py", "def hidden_cases(rng: np.random.Generator) -> list[Case]:\n",
+           "def hidden_cases(rng: np.random.Generator) -> list[Case]:\n    return [('sigmoid', 1.0)]\n")
+    p = grade_cli("assign", "hw1", "--course", str(course_copy))
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "hidden_cases(rng) returned tuple at position 0, not a Case" in p.stderr

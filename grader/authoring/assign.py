@@ -21,7 +21,7 @@ from grader.authoring.drift import cases_differences
 from grader.authoring.exercises import generate, make_stub
 from grader.course.folder import load_declarations, paths
 from grader.course.prepare import prepare_cases
-from grader.course.spec import FORMAT, Item
+from grader.course.spec import FORMAT, Case, Item
 from grader.errors import AuthoringError
 
 
@@ -58,6 +58,20 @@ def _stub_functions(stub: str) -> set[str]:
     return {n.name for n in ast.parse(stub).body if isinstance(n, ast.FunctionDef)}
 
 
+def _declared_cases(got: Any, where: str) -> list[Case]:
+    """The cases a declaration returned, each a :class:`Case`; anything else is one line."""
+    try:
+        cases = list(got)
+    except TypeError:
+        raise AuthoringError(f"{where} must return a list of Case objects, not "
+                             f"{type(got).__name__}") from None
+    for i, c in enumerate(cases):
+        if not isinstance(c, Case):
+            raise AuthoringError(f"{where} returned {type(c).__name__} at position {i}, not a "
+                                 "Case: return Case(item, func, args, ...) objects")
+    return cases
+
+
 def build_cases_json(root: Path, name: str) -> str:
     p = paths(root, name)
     decl = load_declarations(root, name)
@@ -72,8 +86,9 @@ def build_cases_json(root: Path, name: str) -> str:
                 raise AuthoringError(f"{p['declarations']}: item {it.id!r} names {f!r}, which "
                                      f"{p['reference'].name} does not define")
     seed = int(settings.get("seed", 0))
-    public_decl = list(decl.public_cases())
-    hidden_decl = list(decl.hidden_cases(np.random.default_rng(seed)))
+    public_decl = _declared_cases(decl.public_cases(), f"{p['declarations']}: public_cases()")
+    hidden_decl = _declared_cases(decl.hidden_cases(np.random.default_rng(seed)),
+                                  f"{p['declarations']}: hidden_cases(rng)")
     for c in public_decl + hidden_decl:
         if c.func not in defined:
             raise AuthoringError(f"{p['declarations']}:{c.where}: case {c.name!r} calls "
