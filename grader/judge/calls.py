@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from grader.course.spec import Item, PreparedCase
-from grader.judge.compare import compare
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.result import CaseResult
@@ -18,7 +17,7 @@ from grader.sandbox.session import Session
 
 if TYPE_CHECKING:
     from grader.course.spec import Assignment
-    from grader.judge.tape import Answers
+    from grader.judge.tape import Answers, Recorded
 
 
 class Replier(Protocol):
@@ -28,11 +27,11 @@ class Replier(Protocol):
 
     assignment: Assignment
     answers: Answers
+    tape: Recorded
     verdicts: dict[tuple[Any, ...], CaseResult]
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]: ...
 
-    def tape_index(self, pc: PreparedCase) -> dict[tuple[str, bytes], bytes]: ...
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
@@ -175,18 +174,12 @@ class Call:
         return {"op": "reply", "fallback": True}
 
     def _from_tape(self, name: str, payload: bytes) -> dict[str, Any]:
-        exact = self.judge.tape_index(self.pc).get((name, payload))
-        if exact is not None:
-            return {"op": "reply", "value": exact}
         try:
-            args = wire.decode(wire.unpack_value(payload))
+            entry, _ = self.judge.tape.find(self.pc, name, payload)
         except wire.WireError as e:
             return {"op": "reply", "error": str(e)}
-        for entry in self.pc.tape:
-            if entry["name"] != name:
-                continue
-            if compare(args, wire.decode(entry["args"]), 1e-9, 1e-12) is None:
-                return {"op": "reply", "value": wire.pack_value(entry["value"])}
+        if entry is not None:
+            return self.judge.tape.reply(entry)
         self.off_path = name
         return {"op": "reply", "error": f"{name} was called with arguments the reference never "
                 "passes: your path has left the expected one by this call"}

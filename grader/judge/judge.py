@@ -20,7 +20,7 @@ from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
-from grader.judge.tape import Answers, depends_on, off_path
+from grader.judge.tape import TAPE_ATOL, TAPE_RTOL, Answers, Recorded, depends_on, off_path
 from grader.judge.verdict import verdict
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
@@ -60,7 +60,8 @@ class Judge:
         # kept across submissions: a batch of correct submissions mostly repeats them
         self.replies: dict[Any, dict[str, Any]] = {}
         self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
-        self._tapes: dict[int, dict[tuple[str, bytes], bytes]] = {}
+        # the grader's callables' recorded answers (public cases answered offline)
+        self.tape = Recorded(lambda pc: pc.tape, TAPE_RTOL, TAPE_ATOL)
         self.answers = Answers()  # substitutes' recorded answers (public-only grading)
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
         self._given_units: list[list[Any]] | None = None
@@ -80,20 +81,6 @@ class Judge:
 
             got = self._sendable[id(pc)] = ([convert(a) for a in pc.args], convert(pc.kwargs))
         return got
-
-    def tape_index(self, pc: PreparedCase) -> dict[tuple[str, bytes], bytes]:
-        """(name, packed arguments) -> the packed value, for a case's tape, packed as the
-        runner packs them: the arguments the reference passed match exactly, without a
-        scan."""
-        index = self._tapes.get(id(pc))
-        if index is None:
-            index = {}
-            for entry in pc.tape:
-                args = wire.pack_value(wire.encode(wire.decode(entry["args"])))
-                index.setdefault((str(entry["name"]), args),
-                                 wire.pack_value(wire.encode(wire.decode(entry["value"]))))
-            self._tapes[id(pc)] = index
-        return index
 
     CACHE_LIMIT = 50_000
     MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are

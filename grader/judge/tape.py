@@ -23,6 +23,7 @@ from grader.result import CaseResult
 
 NEAR_RTOL, NEAR_ATOL = 1e-12, 1e-15
 INVOKE_RTOL, INVOKE_ATOL = 1e-9, 1e-12  # a student callable must give the recorded results
+TAPE_RTOL, TAPE_ATOL = 1e-9, 1e-12      # the grader's callables, asked on a public path
 
 
 def _normal(tree: Any) -> tuple[bytes, Any, list[str]]:
@@ -37,10 +38,14 @@ def _normal(tree: Any) -> tuple[bytes, Any, list[str]]:
     return wire.pack_value(wire.Encoder().encode(value)), value, handles
 
 
-class Answers:
-    """The recorded answers of each public case, indexed by packed arguments."""
+class Recorded:
+    """Calls recorded for each case, found by (name, packed arguments): exactly first (the
+    arguments the reference passed), else by a scan within ``rtol``/``atol`` (last bits
+    of an equivalent formula).  ``entries`` picks the records of a case."""
 
-    def __init__(self) -> None:
+    def __init__(self, entries: Callable[[PreparedCase], list[dict[str, Any]]],
+                 rtol: float, atol: float) -> None:
+        self._records, self.rtol, self.atol = entries, rtol, atol
         self._index: dict[int, dict[tuple[str, bytes], dict[str, Any]]] = {}
         self._decoded: dict[int, list[tuple[str, Any, dict[str, Any]]]] = {}
 
@@ -48,7 +53,7 @@ class Answers:
         index = self._index.get(id(pc))
         if index is None:
             index, decoded = {}, []
-            for entry in pc.answers:
+            for entry in self._records(pc):
                 key, value, _ = _normal(entry["args"])
                 index.setdefault((str(entry["name"]), key), entry)
                 decoded.append((str(entry["name"]), value, entry))
@@ -57,17 +62,30 @@ class Answers:
 
     def find(self, pc: PreparedCase, name: str, payload: bytes) -> tuple[dict[str, Any] | None,
                                                                           list[str]]:
-        """The recorded call matching this one (exactly, else within 1e-12), and the
-        handles of the callables it passes."""
+        """The recorded call matching this one, and the handles of the callables it
+        passes; a malformed payload is a :class:`~grader.protocol.wire.WireError`."""
         index = self._entries(pc)
         key, args, handles = _normal(wire.unpack_value(payload))
         entry = index.get((name, key))
         if entry is None:
             for other, value, candidate in self._decoded[id(pc)]:
-                if other == name and _near(args, value):
+                if other == name and _near(args, value, self.rtol, self.atol):
                     entry = candidate
                     break
         return entry, handles
+
+    @staticmethod
+    def reply(entry: dict[str, Any]) -> dict[str, Any]:
+        """The recorded value as a ``reply`` message (arrays as bytes, as the runner packs)."""
+        return {"op": "reply", "value": wire.pack_value(wire.encode(wire.decode(entry["value"]))),
+                "rng_states": list(entry.get("rng_states", []))}
+
+
+class Answers(Recorded):
+    """The substitutes' recorded answers of each public case (student's copy)."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda pc: pc.answers, NEAR_RTOL, NEAR_ATOL)
 
     def answer(self, pc: PreparedCase, name: str, payload: bytes,
                invoker: Callable[[str], Callable[..., Any]]) -> dict[str, Any] | None:
@@ -87,13 +105,12 @@ class Answers:
             got = invoker(handles[slot])(*args, **dict(kwargs))
             if compare(got, wire.decode(call["value"]), INVOKE_RTOL, INVOKE_ATOL) is not None:
                 return None  # the student's callable differs: the reference's path is not theirs
-        return {"op": "reply", "value": wire.pack_value(wire.encode(wire.decode(entry["value"]))),
-                "rng_states": list(entry.get("rng_states", []))}
+        return self.reply(entry)
 
 
-def _near(got: Any, exp: Any) -> bool:
+def _near(got: Any, exp: Any, rtol: float, atol: float) -> bool:
     try:
-        return compare(got, exp, NEAR_RTOL, NEAR_ATOL) is None
+        return compare(got, exp, rtol, atol) is None
     except Exception:  # noqa: BLE001 - arguments of any shape: no match
         return False
 
