@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from grader.course.spec import Assignment
     from grader.result import Result
 
-__all__ = ["Grader", "grade", "load_assignment", "start_server"]
+__all__ = ["Grader", "grade", "load_assignment", "prestart", "start_server"]
 
 
 def _preload(root: Path, name: str) -> tuple[str, ...]:
-    from grader.course.folder import read_cases
+    from grader.course.files import read_cases
 
     try:
         return tuple(read_cases(root, name).get("assignment", {}).get("preload", ("numpy",)))
@@ -29,9 +29,23 @@ def _preload(root: Path, name: str) -> tuple[str, ...]:
         return ("numpy",)
 
 
+_PRESTARTED: dict[tuple[Path, str], ForkServer] = {}
+
+
+def prestart(name: str, course: Path | None = None) -> None:
+    """Start ``name``'s fork server ahead of the grading that will use it (the ``grade``
+    command does this first thing): the next :func:`start_server` for the same course and
+    assignment, without limits, takes it."""
+    from grader.course.files import find_root
+
+    root = find_root() if course is None else Path(course).resolve()
+    _PRESTARTED[(root, name)] = ForkServer(_preload(root, name), None, course=root)
+
+
 def start_server(root: Path, name: str, limits: dict[str, Any] | None = None) -> ForkServer:
     """Start the runner's fork server now, so it warms up while the judge loads."""
-    return ForkServer(_preload(root, name), limits, course=root)
+    ready = _PRESTARTED.pop((Path(root).resolve(), name), None) if not limits else None
+    return ready or ForkServer(_preload(root, name), limits, course=root)
 
 
 def load_assignment(name: str, course: Path | None = None, *,
@@ -68,7 +82,7 @@ class Grader:
               items: list[str] | None = None) -> Result:
         """Grade one submission (default: the course's ``exercises/ASSIGNMENT.py``); a file
         that cannot be read as a submission is a :class:`~grader.errors.SubmissionError`."""
-        from grader.course.folder import paths
+        from grader.course.files import paths
         from grader.course.submission import load_source
 
         t0 = time.perf_counter()
@@ -103,7 +117,7 @@ def grade(submission: str | Path | None, assignment: str, *,
     course folder has no ``solutions/`` (a student's copy), or with ``public_only``,
     only the public cases run and the result says so.
     """
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
 
     t0 = time.perf_counter()
     root = find_root() if course is None else Path(course).resolve()

@@ -89,7 +89,7 @@ def check(item: str | None = None, assignment: str | None = None, *,
 
 def _only_assignment(course: str | Path | None) -> str | None:
     """The course's one assignment; None (after saying why) when it has several or none."""
-    from grader.course.folder import available, find_root
+    from grader.course.files import available, find_root
     from grader.errors import GraderError
 
     try:

@@ -150,7 +150,7 @@ def watch(submission: Path, assignment: str, course: Path | None = None, *,
           rounds: int | None = None, poll: float = POLL) -> None:
     """Grade ``submission`` now and after every save until interrupted (or ``rounds``)."""
     from grader.api import Grader
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
     from grader.course.submission import load_source
 
     grader = Grader(find_root(course), assignment, public_only=public_only)
@@ -175,7 +175,7 @@ def watch_command(assignment: str, submission: Path | None, course: Path | None,
     """``grade ASSIGNMENT --watch``: until Ctrl-C, which ends it quietly (exit 0)."""
     import click
 
-    from grader.course.folder import find_root, paths
+    from grader.course.files import find_root, paths
 
     root = find_root(course)
     path = submission or paths(root, assignment)["stub"]

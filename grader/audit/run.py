@@ -83,7 +83,7 @@ def _grade(task: tuple[str, str, list[str]]) -> tuple[str, list[Verdict] | str]:
 
 def make_mutants(root: Path, name: str, a: Any) -> tuple[list[Mutant], dict[str, str]]:
     """The operators' mutants and the declared slips, and the declared equivalents."""
-    from grader.course.folder import paths
+    from grader.course.files import paths
 
     ref = paths(root, name)["reference"]
     if not ref.exists():
@@ -142,7 +142,7 @@ def audit(name: str, course: Path, *, workers: int | None = None,
     """Generate ``name``'s mutants, grade those the cache does not know, classify them all."""
     from grader.api import load_assignment
     from grader.batch.pool import cores
-    from grader.course.folder import paths
+    from grader.course.files import paths
 
     t0 = time.perf_counter()
     root = Path(course).resolve()

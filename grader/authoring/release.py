@@ -15,7 +15,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from grader.course.folder import paths, read_cases
+from grader.course.files import paths, read_cases
 from grader.errors import UsageError
 
 DIST = "course-grader"

@@ -69,7 +69,7 @@ def audit(assignment: str, course: Path | None, workers: int | None, cache: Path
     from grader.audit.gate import gate_failures
     from grader.audit.render import render_html, render_json, render_text
     from grader.audit.run import audit as run_audit
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
 
     if workers is not None and workers < 1:
         raise UsageError("--workers must be at least 1")

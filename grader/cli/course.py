@@ -30,7 +30,7 @@ def verify(assignments: tuple[str, ...], course: Path | None, with_audit: bool) 
       grade verify hw1
     """
     from grader.authoring.verify import verify as run_verify
-    from grader.course.folder import available, find_root
+    from grader.course.files import available, find_root
 
     root = find_root(course)
     if not (root / "solutions").is_dir():
@@ -79,7 +79,7 @@ def release(assignment: str, out: Path | None, zip_path: Path | None,
       grade release hw1 --zip build/hw1.zip
     """
     from grader.authoring.release import release as build
-    from grader.course.folder import available, find_root
+    from grader.course.files import available, find_root
 
     root = find_root(course)
     if assignment not in available(root):
@@ -137,7 +137,7 @@ def init_ci(target: Path | None, force: bool, student: bool, assignments: tuple[
             click.echo(f"wrote {p}")
         return
     from grader.authoring.classroom import student_workflow
-    from grader.course.folder import available, find_root
+    from grader.course.files import available, find_root
 
     names = list(assignments) or available(find_root(course))
     target = target if target is not None else Path(".github/workflows")

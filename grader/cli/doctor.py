@@ -226,7 +226,7 @@ def doctor(course: Path | None, as_json: bool) -> None:
     from grader.sandbox.plan import SandboxError
 
     if course is None:
-        from grader.course.folder import find_root
+        from grader.course.files import find_root
 
         try:
             course = find_root()

@@ -16,20 +16,44 @@ import sys
 
 def _is_student_command(args: list[str]) -> bool:
     """``grade ASSIGNMENT ...`` or ``grade run ...`` (not ``--help``, not another command)."""
-    from grader.cli.main import LAZY_COMMANDS, main
+    from grader.cli.names import student_command
 
-    if not args or args[0].startswith("-") or any(a in ("-h", "--help") for a in args):
-        return False
-    return args[0] == "run" or (args[0] not in main.commands and args[0] not in LAZY_COMMANDS)
+    return args[:1] == ["run"] and "-h" not in args and "--help" not in args \
+        or student_command(args) is not None
+
+
+def _prestart(args: list[str]) -> None:
+    """Start the runner's fork server for the student's command before anything else loads
+    (click, numpy, the assignment): it is the longest step, and it runs on another core.
+    Any problem is left for the command itself to report."""
+    from grader.cli.names import option_value, student_command
+
+    name = student_command(args)
+    if name is None or "--show-case" in args or "--watch" in args:
+        return
+    if "-v" in args or "--verbose" in args:
+        os.environ["GRADER_VERBOSE"] = "1"  # the fork server says its layers as it starts
+    try:
+        from pathlib import Path
+
+        from grader.api import prestart
+
+        course = option_value(args, "--course")
+        prestart(name, Path(course) if course else None)
+    except Exception:  # noqa: BLE001, S110 - the command reports it, with its own words
+        pass
 
 
 def grade() -> None:
     """Run the ``grade`` command as this process (the console script and ``-m grader.cli``)."""
-    from grader.cli.main import main
-
     if not _is_student_command(sys.argv[1:]):
+        from grader.cli.main import main
+
         main(prog_name="grade")
         return
+    _prestart(sys.argv[1:])
+    from grader.cli.main import main
+
     try:
         main(prog_name="grade")
         code = 0

@@ -46,7 +46,7 @@ def gradescope(assignment: str, out: Path, per_case: bool, hidden_visibility: st
       grade gradescope hw1 --out autograder.zip
       grade gradescope hw1 --out autograder.zip --per-case
     """
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
     from grader.gradescope.bundle import build
     from grader.gradescope.results import Options
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from grader.cli.common import course_option, handles_errors
+from grader.cli.names import LAZY_COMMANDS
 from grader.errors import GraderError
 
 EPILOG_GRADE = """\b
@@ -38,23 +39,6 @@ class RunCommand(click.Command):
         if ctx.info_name != "run":
             pieces = [p for p in pieces if p != "ASSIGNMENT"]
         return pieces
-
-
-# Commands that live in their own modules, imported only when used (fast start).
-LAZY_COMMANDS: dict[str, str] = {
-    "verify": "grader.cli.course:verify",
-    "release": "grader.cli.course:release",
-    "init-ci": "grader.cli.course:init_ci",
-    "batch": "grader.cli.batch:batch",
-    "export": "grader.cli.batch:export",
-    "report": "grader.cli.batch:report",
-    "doctor": "grader.cli.doctor:doctor",
-    "gradescope": "grader.cli.gradescope:gradescope",
-    "late": "grader.cli.policy:late",
-    "course": "grader.cli.policy:course_cmd",
-    "similarity": "grader.cli.similarity:similarity",
-    "audit": "grader.cli.audit:audit",
-}
 
 
 class GradeGroup(click.Group):
@@ -226,7 +210,7 @@ def assign_cmd(assignment: str, course: Path | None) -> None:
       grade assign hw1
     """
     from grader.authoring.assign import assign
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
 
     root = find_root(course)
     written = assign(root, assignment)

@@ -67,7 +67,7 @@ def similarity(assignment: str, submissions: Path, layout: str, roster: Path | N
     never compared.  Nothing leaves this machine.  Results are kept in the gradebook: a
     re-run reads again only files that changed.
     """
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
     from grader.similarity import Settings, check
 
     if layout not in ("auto", "folder", "canvas", "gradescope"):

@@ -4,38 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import sys
 import types
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
-from grader.course.prepare import prepare_cases
-from grader.course.spec import CASES_SUFFIX, Assignment, Item, PreparedCase
+from grader.course.files import available, find_root, paths, read_cases
+from grader.course.hidden_cache import prepare_hidden
+from grader.course.spec import Assignment, Item, PreparedCase
 from grader.errors import AuthoringError, UsageError
 
-
-def paths(root: Path, name: str) -> dict[str, Path]:
-    return {"stub": root / "exercises" / f"{name}.py",
-            "notebook": root / "exercises" / f"{name}.ipynb",
-            "cases": root / "exercises" / f"{name}{CASES_SUFFIX}",
-            "reference": root / "solutions" / f"{name}.py",
-            "declarations": root / "solutions" / f"{name}_cases.py"}
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The course folder: the nearest folder at or above ``start`` with ``exercises/``."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / "exercises").is_dir():
-            return d
-    raise UsageError(f"no course folder found at or above {here}: run grade in the folder "
-                     "that holds exercises/ (or pass --course DIR)")
-
-
-def available(root: Path) -> list[str]:
-    d = root / "exercises"
-    return sorted(p.name[: -len(CASES_SUFFIX)] for p in d.glob(f"*{CASES_SUFFIX}"))
+__all__ = ["available", "find_root", "import_path", "load", "load_declarations", "paths",
+           "read_cases", "version_hash"]
 
 
 def import_path(path: Path, name: str) -> types.ModuleType:
@@ -60,21 +40,6 @@ def version_hash(files: Iterable[Path]) -> str:
             h.update(p.name.encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
-
-
-def read_cases(root: Path, name: str) -> dict[str, Any]:
-    """The assignment's public file (``exercises/NAME.cases.json``), parsed; a damaged or
-    unreadable one is a one-line error that says how to regenerate it."""
-    path = paths(root, name)["cases"]
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{path} cannot be read ({type(e).__name__}: {e}); regenerate it "
-                         "with `grade assign`") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path} is damaged (not a JSON object); regenerate it with "
-                         "`grade assign`")
-    return data
 
 
 def load_declarations(root: Path, name: str) -> types.ModuleType:
@@ -107,22 +72,23 @@ def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
     reference = None
     factory = None
     seed = None
-    files = [p["cases"]]
+    files = [p["cases"]] + ([p["reference"], p["declarations"]] if full else [])
+    version = version_hash(files)
     if full:
         decl = load_declarations(root, name)
         reference = decl.reference
         seed = int(getattr(decl, "ASSIGNMENT", {}).get("seed", 0))
-        files += [p["reference"], p["declarations"]]
 
         def factory() -> list[PreparedCase]:
             import numpy as np
 
             rng = np.random.default_rng(seed)
-            return prepare_cases(decl.hidden_cases(rng), reference, items)
+            return prepare_hidden(list(decl.hidden_cases(rng)), reference, items, root, name,
+                                  version)
 
     return Assignment(name=name, root=root, module=settings.get("module", name), items=items,
                       public=public, hidden_factory=factory, reference=reference,
-                      version=version_hash(files), seed=seed,
+                      version=version, seed=seed,
                       preload=tuple(settings.get("preload", ("numpy",))),
                       given_source=data.get("given_source", ""),
                       hidden_weights={(d["item"], d["part"]): float(d["weight"])

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from grader.errors import AuthoringError, UsageError
 
 CASES_SUFFIX = ".cases.json"
+_PACKAGE = str(Path(__file__).resolve().parents[1])  # the grader package
 FORMAT = 1
 DEFAULT_TIMEOUT = 10.0
 
@@ -130,7 +131,7 @@ class Case:
     def __post_init__(self) -> None:
         if not self.where:
             f = sys._getframe(1)
-            here = str(Path(__file__).resolve().parents[1])  # the grader package
+            here = _PACKAGE
             while f is not None and (f.f_code.co_filename.startswith(here)
                                      or f.f_code.co_filename.startswith("<")):
                 f = f.f_back  # type: ignore[assignment]

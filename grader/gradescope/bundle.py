@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.authoring.release import DIST, FIXED_TIME, build_wheel
-from grader.course.folder import available, paths
+from grader.course.files import available, paths
 from grader.errors import UsageError
 from grader.gradescope.results import Options
 
@@ -89,8 +89,10 @@ def course_files(root: Path, name: str) -> dict[str, Path]:
     for folder in ("solutions", "data"):
         base = root / folder
         for f in sorted(base.rglob("*")) if base.is_dir() else []:
-            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
-                out[f"{folder}/{f.relative_to(base).as_posix()}"] = f
+            rel = f.relative_to(base)
+            if (f.is_file() and f.suffix != ".pyc"
+                    and not any(x.startswith(".") or x == "__pycache__" for x in rel.parts)):
+                out[f"{folder}/{rel.as_posix()}"] = f
     return out
 
 

@@ -17,7 +17,7 @@ from grader.policy.words import duration, when
 
 def course_at(root: Path | None) -> Course | None:
     """The course's rules where the course folder has a ``course.toml``."""
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
 
     path = find(find_root(root))
     return load(path) if path is not None else None
@@ -140,7 +140,7 @@ def before_batch(root: Path | None, given: int | None, times_csv: Path | None) -
 def refresh(book: Gradebook, assignment: str, root: Path | None = None) -> list[str]:
     """Before an export: finals recomputed from the current course.toml (of the course
     folder around, if any), so an edited policy is never exported stale."""
-    from grader.course.folder import find_root
+    from grader.course.files import find_root
 
     try:
         path = find(find_root(root))

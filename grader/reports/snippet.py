@@ -165,7 +165,7 @@ def case_snippet(assignment: Assignment, pc: PreparedCase, stub: Path) -> str:
 def show_case(assignment: str, case: str, course: Path | None = None) -> str:
     """``grade ASSIGNMENT --show-case CASE``: the snippet of that public case."""
     from grader.api import load_assignment
-    from grader.course.folder import paths
+    from grader.course.files import paths
 
     a = load_assignment(assignment, course, public_only=True)
     return case_snippet(a, find_case(a, case), paths(a.root, a.name)["stub"])

@@ -15,7 +15,7 @@ from pathlib import Path
 from grader.batch.discover import check_groups, discover
 from grader.batch.records import content_hash
 from grader.batch.roster import match_roster, one_id_each, read_roster
-from grader.course.folder import paths
+from grader.course.files import paths
 from grader.course.submission import load_source
 from grader.errors import SubmissionError, UsageError
 from grader.result import Note
