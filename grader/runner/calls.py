@@ -14,18 +14,12 @@ from __future__ import annotations
 
 import copy
 import types
-import warnings
 from typing import Any
 
-import numpy as np
 
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
-from grader.runner.capture import (
-    CappedWriter,
-    captured,
-    thread_count,
-)
+from grader.runner.capture import CallScope, thread_count, threads_possible
 from grader.runner.module import ModuleHost
 
 ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
@@ -51,6 +45,8 @@ class Runner(ModuleHost):
         self.handles: dict[str, Any] = {}
         self.cut_short = ""  # why the module stopped early at import (sys.exit)
         self.threads = thread_count()
+        self.can_thread = threads_possible()  # else no call can leave a thread running
+        self.scope = CallScope()  # what the calls of the batch at hand run under
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
         self.log: list[dict[str, Any]] | None = None  # the current call's own-helper calls
         self.logged = 0  # their size, in wire nodes
@@ -158,12 +154,13 @@ class Runner(ModuleHost):
         if not isinstance(calls, list):
             self._send({"op": "error", "message": "calls must be a list"}, msg)
             return
-        for index, call in enumerate(calls):
-            reply = self._call(call if isinstance(call, dict) else {})
-            reply["index"] = index
-            self._send(reply, msg)
-            if self.finished:
-                return
+        with CallScope() as self.scope:
+            for index, call in enumerate(calls):
+                reply = self._call(call if isinstance(call, dict) else {})
+                reply["index"] = index
+                self._send(reply, msg)
+                if self.finished:
+                    return
 
     def _argument(self, data: Any, dec: wire.Decoder) -> Any:
         """One packed argument of a call.  A large one (a data set that several cases
@@ -253,7 +250,7 @@ class Runner(ModuleHost):
             mod.__dict__[s] = self._own(s)
         self.log, self.logged, self.depth = ([] if own else None), 0, 0
         try:
-            reply = self._execute(func, args, kwargs)
+            reply = self._execute(func, args, kwargs, self.scope)
         finally:
             for s, f in saved.items():
                 if f is None:
@@ -263,7 +260,7 @@ class Runner(ModuleHost):
         if self.log is not None:
             reply["own"] = self.log
             self.log = None
-        stray = self._stray_threads(name)
+        stray = self._stray_threads(name) if self.can_thread else None
         if stray is not None:
             reply.update(status="error", error=stray, restart=True)
             reply.pop("value", None)
@@ -290,28 +287,25 @@ class Runner(ModuleHost):
             raise wire.WireError("malformed keyword arguments")
         return args, kwargs
 
-    def _execute(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _execute(self, func: Any, args: list[Any], kwargs: dict[str, Any],
+                 scope: CallScope) -> dict[str, Any]:
         """Run ``func`` with its output captured and warnings recorded; the reply."""
-        out = CappedWriter()
-        caught: list[str] = []
         status, error, value = "ok", None, None
-        with captured(out), warnings.catch_warnings(record=True) as w, \
-                np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
-            warnings.simplefilter("always")
-            try:
-                value = func(*args, **kwargs)
-            except NotImplementedError as e:
-                status, error = "missing", self._error(e)
-            except SystemExit as e:
-                status, error = "error", {"type": "SystemExit", "line": None,
-                                          "message": f"called sys.exit({e.code!r})"}
-            except GraderCallbackError as e:
-                status, error = "error", {"type": "GraderCallbackError", "line": None,
-                                          "message": str(e)}
-            except BaseException as e:  # noqa: BLE001
-                status, error = "error", self._error(e)
-            caught = [f"{x.category.__name__}: {x.message}" for x in w[:20]]
-        reply: dict[str, Any] = {"op": "result", "status": status, "stdout": out.text(),
+        scope.begin()
+        try:
+            value = func(*args, **kwargs)
+        except NotImplementedError as e:
+            status, error = "missing", self._error(e)
+        except SystemExit as e:
+            status, error = "error", {"type": "SystemExit", "line": None,
+                                      "message": f"called sys.exit({e.code!r})"}
+        except GraderCallbackError as e:
+            status, error = "error", {"type": "GraderCallbackError", "line": None,
+                                      "message": str(e)}
+        except BaseException as e:  # noqa: BLE001
+            status, error = "error", self._error(e)
+        stdout, caught = scope.end()
+        reply: dict[str, Any] = {"op": "result", "status": status, "stdout": stdout,
                                  "warnings": caught}
         if error is not None:
             reply["error"] = error

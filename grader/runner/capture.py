@@ -7,9 +7,23 @@ import io
 import os
 import signal
 import sys
+import warnings
 from typing import Any
 
+import numpy as np  # bound here, once: a submission may replace sys.modules["numpy"]
+
 OUTPUT_CAP = 64 * 1024
+
+
+def threads_possible() -> bool:
+    """False where this process can start no thread at all: RLIMIT_NPROC is 0 and it is
+    not root (whom the limit does not bind).  Then no call can leave one behind."""
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_NPROC)[0] != 0 or os.geteuid() == 0
+    except (ImportError, AttributeError, OSError, ValueError):
+        return True
 
 
 def thread_count() -> int:
@@ -43,6 +57,9 @@ class CappedWriter(io.TextIOBase):
 
     def writable(self) -> bool:
         return True
+
+    def reset(self) -> None:
+        self.parts, self.size, self.dropped = [], 0, 0
 
     def text(self) -> str:
         out = "".join(self.parts)
@@ -108,3 +125,49 @@ class captured:
 
     def __exit__(self, *exc: object) -> None:
         sys.stdout, sys.stderr = self.saved
+
+
+class CallScope:
+    """What every call of a batch runs under, set up once for the batch: printed output
+    captured (per call, capped), every warning recorded, numpy's floating-point errors
+    reported as warnings.  :meth:`begin` puts back whatever the previous call changed
+    (``sys.stdout``, the warning filters or hook, numpy's error state), so each call
+    starts as if the scope were new; :meth:`end` gives the call's output and warnings."""
+
+    ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+    def __enter__(self) -> CallScope:
+        self.out = CappedWriter()
+        self._capture = captured(self.out)
+        self._capture.__enter__()
+        self._warnings = warnings.catch_warnings(record=True)
+        self.log: list[Any] = self._warnings.__enter__()  # type: ignore[assignment]
+        warnings.simplefilter("always")
+        self._filters = list(warnings.filters)
+        self._hooks = (warnings.showwarning, warnings._showwarnmsg_impl)  # type: ignore[attr-defined]
+        self._errstate = np.errstate(**self.ERRSTATE)  # type: ignore[arg-type]
+        self._errstate.__enter__()
+        self._state = np.geterr()
+        return self
+
+    def begin(self) -> None:
+        out = self.out
+        if sys.stdout is not out or sys.stderr is not out:
+            sys.stdout = sys.stderr = out  # type: ignore[assignment]
+        if warnings.filters != self._filters:
+            warnings.filters[:] = self._filters  # type: ignore[index]
+            warnings._filters_mutated()  # type: ignore[attr-defined]
+        if (warnings.showwarning, warnings._showwarnmsg_impl) != self._hooks:  # type: ignore[attr-defined]
+            warnings.showwarning, warnings._showwarnmsg_impl = self._hooks  # type: ignore[attr-defined]
+        if np.geterr() != self._state:
+            np.seterr(**self._state)
+        out.reset()
+        del self.log[:]
+
+    def end(self) -> tuple[str, list[str]]:
+        return self.out.text(), [f"{x.category.__name__}: {x.message}" for x in self.log[:20]]
+
+    def __exit__(self, *exc: object) -> None:
+        self._errstate.__exit__(None, None, None)
+        self._warnings.__exit__(None, None, None)
+        self._capture.__exit__()
