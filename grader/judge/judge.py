@@ -208,7 +208,9 @@ class Judge:
         max_score = round(sum(r.max_score for r in results), 6)
         notes = list(source.notes)
         notes += [Note("load", n) for n in self.load_notes if n not in {x.text for x in notes}]
-        if not a.full:
+        if not a.full and (a.root / "solutions").is_dir():  # --public-only on a full course
+            notes.append(Note("public-only", "--public-only: only the public cases ran"))
+        elif not a.full:
             notes.append(Note("public-only", "solutions/ is not here: only the public cases "
                               "ran; the hidden cases run when your submission is graded"))
         return Result(assignment=a.name, version=a.version, submission=source.filename,
