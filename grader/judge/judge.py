@@ -179,7 +179,10 @@ class Judge:
         return session, None
 
     # ------------------------------------------------------------------ grading
-    def grade(self, source: Source, item_ids: list[str] | None = None) -> Result:
+    def grade(self, source: Source, item_ids: list[str] | None = None,
+              curves: bool = False) -> Result:
+        """Grade ``source``; with ``curves``, also run the public cases' declared curves
+        (for ``grade --html``: see :mod:`grader.judge.curves`)."""
         a = self.assignment
         self.load_notes = []
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
@@ -202,6 +205,10 @@ class Judge:
                 case_results.append(cr)
                 run.passed[pc.case.func] = run.passed.get(pc.case.func, True) and cr.passed
             results.append(item_result(item, case_results))
+        if curves:
+            from grader.judge.curves import add_curves
+
+            add_curves(self, run, items, results)
         if run.session is not None:
             run.session.close()
         score = round(sum(r.score for r in results), 6)
