@@ -79,9 +79,11 @@ class Grader:
         self.judge = Judge(self.assignment, self.server, time_scale=time_scale)
 
     def grade(self, submission: str | Path | None = None,
-              items: list[str] | None = None) -> Result:
+              items: list[str] | None = None, *, curves: bool = False) -> Result:
         """Grade one submission (default: the course's ``exercises/ASSIGNMENT.py``); a file
-        that cannot be read as a submission is a :class:`~grader.errors.SubmissionError`."""
+        that cannot be read as a submission is a :class:`~grader.errors.SubmissionError`.
+        ``curves``: also run the curves public cases declare (a training loss per epoch,
+        say), kept as their results' ``plot``; they cost extra runs and grade nothing."""
         from grader.course.files import paths
         from grader.course.submission import load_source
 
@@ -90,7 +92,7 @@ class Grader:
         for i in items or []:
             a.item(i)
         path = Path(submission) if submission else paths(self.root, a.name)["stub"]
-        result = self.judge.grade(load_source(path), items)
+        result = self.judge.grade(load_source(path), items, curves=curves)
         result.seconds = time.perf_counter() - t0
         return result
 
@@ -108,14 +110,16 @@ class Grader:
 def grade(submission: str | Path | None, assignment: str, *,
           course: str | Path | None = None, items: list[str] | None = None,
           public_only: bool = False, limits: dict[str, Any] | None = None,
-          server: ForkServer | None = None, time_scale: float = 1.0) -> Result:
+          server: ForkServer | None = None, time_scale: float = 1.0,
+          curves: bool = False) -> Result:
     """Grade ``submission`` (a .py file or .ipynb notebook) for ``assignment``.
 
     ``course`` is the course folder (found from the working directory when omitted);
     ``submission`` defaults to the course's ``exercises/ASSIGNMENT.py``.  ``time_scale``
     multiplies every per-call time limit (slow machines, or quick tests of timeouts).  Where the
     course folder has no ``solutions/`` (a student's copy), or with ``public_only``,
-    only the public cases run and the result says so.
+    only the public cases run and the result says so.  ``curves``: also the declared
+    curves of public cases (see :meth:`Grader.grade`), as ``grade --html`` draws them.
     """
     from grader.course.files import find_root
 
@@ -123,6 +127,6 @@ def grade(submission: str | Path | None, assignment: str, *,
     root = find_root() if course is None else Path(course).resolve()
     with Grader(root, assignment, public_only=public_only, limits=limits, server=server,
                 time_scale=time_scale) as g:
-        result = g.grade(submission, items)
+        result = g.grade(submission, items, curves=curves)
     result.seconds = time.perf_counter() - t0
     return result

@@ -459,7 +459,9 @@ def public_cases() -> list[Case]:
     add(Case("perceptron", "perceptron", (Xp, yp, 3), name="perceptron on 4 points",
              visibility="public",
              slips={"that is the ±1-label rule; with labels in {0, 1} update by "
-                    "(y[i] - ŷ) X[i]": perceptron_pm1}))
+                    "(y[i] - ŷ) X[i]": perceptron_pm1},
+             curve={"vary": 2, "from": 0, "upto": 10, "metric": "linear_error", "inputs": 0,
+                    "labels": 1, "label": "training error (fraction misclassified)"}))
     # Part 8
     add(Case("mlp_forward", "init_mlp", ([3, 4, 1], rng_from(3)), name="init_mlp([3, 4, 1])",
              visibility="public", part="init_mlp"))
@@ -476,7 +478,10 @@ def public_cases() -> list[Case]:
     add(Case("train_mlp", "train_mlp", (Xt[:40], yt[:40], [2, 3, 1], "tanh", 0.1, 2, 8,
                                         rng_from(6)),
              name="train_mlp, 2 epochs", visibility="public", part="params",
-             timeout=TRAINING_TIMEOUT))
+             timeout=TRAINING_TIMEOUT,
+             curve={"vary": 5, "from": 0, "upto": 20, "then": ["mlp_forward", ["$", 0, 3]],
+                    "pick": 0, "metric": "bce", "labels": 1,
+                    "label": "training loss (mean cross-entropy)"}))
     return cases
 
 

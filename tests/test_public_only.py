@@ -4,6 +4,8 @@ once, where it is."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,22 @@ def test_a_call_nothing_recorded_runs_the_students_helper_and_says_so(tmp_path, 
     case = next(c for c in r.items[0].cases if c.name.startswith("mlp_forward"))
     assert "NameError" in case.message and "'sigmoid' is not defined" in case.message
     assert "WireError" not in case.message
+
+
+def test_the_public_only_note_says_why_only_the_public_cases_ran(release, tmp_path):
+    """On the full course --public-only is a choice; on a student's copy solutions/ is
+    really absent (and the hidden cases run at grading time)."""
+    import subprocess
+    import sys
+
+    def notes(cwd: Path, *args: str) -> list[str]:
+        p = subprocess.run([sys.executable, "-m", "grader.cli", "hw1", "--item", "sigmoid",
+                            "--json", *args], cwd=cwd, capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert p.returncode == 0, p.stderr
+        return [n["text"] for n in json.loads(p.stdout)["notes"] if n["kind"] == "public-only"]
+
+    assert notes(ROOT, "--public-only") == ["--public-only: only the public cases ran"]
+    assert notes(ROOT) == []
+    [student] = notes(release)
+    assert student.startswith("solutions/ is not here: only the public cases ran")

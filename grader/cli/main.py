@@ -23,7 +23,7 @@ Examples:
   grade hw1 --strict                         exit 1 unless full marks
   grade hw1 --show-case "sigmoid on an array"  a public case as Python to paste
   grade hw1 --watch                          grade again on every save
-  grade hw1 --html result.html               also a page with plots of your paths
+  grade hw1 --html result.html               also a page plotting your paths and curves
 """
 
 
@@ -120,7 +120,8 @@ def main() -> None:
 @click.option("--watch", is_flag=True,
               help="Grade again on every save of the submission, changed items first.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the result as one self-contained HTML page, with plots.")
+              help="Also write the result as one self-contained HTML page, with plots "
+                   "(paths, and training curves: extra runs of your code).")
 @handles_errors
 def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_json: bool,
         strict: bool, public_only: bool, course: Path | None, brief: bool,
@@ -145,7 +146,7 @@ def run(assignment: str, submission: Path | None, items: tuple[str, ...], as_jso
 
     try:
         result = grade(submission, assignment, course=course, items=list(items) or None,
-                       public_only=public_only)
+                       public_only=public_only, curves=html_out is not None)
     except GraderError as e:
         if summary is not None:
             from grader.reports.markdown import error_markdown, write_summary

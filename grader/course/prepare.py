@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from grader.course.answers import AnswerRecorder
+from grader.course.curves import check_curve, reference_curve
 from grader.course.spec import Callback, Case, Item, PreparedCase
 from grader.errors import AuthoringError
 from grader.protocol import wire
@@ -94,10 +95,15 @@ def prepare_case(case: Case, reference: types.ModuleType, items: dict[str, Item]
             wrong = wire.encode(slip(*args, **kwargs), binary=False)
         if wrong != expected:  # a slip that gives the right answer here tells nothing
             alternatives.append((message, wrong))
+    curve: list[float] = []
+    if case.curve:
+        where = f"case {case.name!r}"
+        check_curve(case.curve, len(case.args), where)
+        curve = reference_curve(case.curve, target, reference, args_json, kwargs_json, where)
     return PreparedCase(case=case, args=args_json, kwargs=kwargs_json, expected=expected,
                         expected_calls=rec.by_name(case.record),
                         alternatives=alternatives, tape=rec.calls if tape else [],
-                        callables=callables, answers=answers.answers)
+                        callables=callables, answers=answers.answers, curve_expected=curve)
 
 
 def prepare_cases(cases: Iterable[Case], reference: types.ModuleType, items: list[Item],

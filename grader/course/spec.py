@@ -123,6 +123,9 @@ class Case:
     note: str = ""                     # shown with public feedback (e.g. slides' slip)
     plot: str = ""                     # "path": the result's rows are iterates, drawn beside
     #                                    the expected ones in grade --html (public cases)
+    curve: dict[str, Any] = field(default_factory=dict)  # the result along one argument,
+    #                                    drawn beside the reference's in grade --html (public
+    #                                    cases; see grader.course.curves)
     reordered: str = ""                # the diagnosis when the result (or the index arrays
     #                                    of the recorded calls) holds the expected entries
     #                                    in another order, e.g. another random draw
@@ -142,6 +145,21 @@ class Case:
             self.name = self.func
         if self.visibility not in ("public", "hidden"):
             raise AuthoringError(f"case {self.name!r}: visibility must be public or hidden")
+        if self.curve:
+            self._check_curve()
+
+    def _check_curve(self) -> None:
+        from grader.course.curves import check_curve
+
+        where = f"case {self.name!r}"
+        check_curve(self.curve, len(self.args) if self.args else None, where)
+        if self.visibility != "public":
+            raise AuthoringError(f"{where}: only public cases may declare a curve")
+        if self.plot:
+            raise AuthoringError(f"{where}: declares both plot and curve; pick one")
+        if self.callbacks:
+            raise AuthoringError(f"{where}: a curve cannot sweep a case that passes the "
+                                 "grader's callables")
 
     @property
     def callbacks(self) -> dict[str, Callable[..., Any] | None]:
@@ -176,9 +194,11 @@ class PreparedCase:
     callables: dict[str, Callable[..., Any] | None]
     answers: list[dict[str, Any]] = field(default_factory=list)  # substitutes answered
     #                                 offline (public cases; see grader.course.answers)
+    curve_expected: list[float] = field(default_factory=list)  # the reference's curve
 
     def to_json(self) -> dict[str, Any]:
         c = self.case
+        curve = {"curve": {**c.curve, "expected": self.curve_expected}} if c.curve else {}
         return {"name": c.name, "item": c.item, "func": c.func, "part": c.part,
                 "weight": c.weight, "rtol": c.rtol, "atol": c.atol, "scalar_ok": c.scalar_ok,
                 "no_warnings": c.no_warnings, "timeout": c.timeout, "record": list(c.record),
@@ -186,21 +206,31 @@ class PreparedCase:
                 "args": self.args, "kwargs": self.kwargs, "expected": self.expected,
                 "expected_calls": self.expected_calls,
                 "alternatives": [list(a) for a in self.alternatives], "tape": self.tape,
-                "answers": self.answers}
+                "answers": self.answers, **curve}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "PreparedCase":
+        curve = dict(d.get("curve") or {})
+        expected_curve = [float(v) for v in curve.pop("expected", [])]
         case = Case(item=d["item"], func=d["func"], name=d["name"], visibility="public",
                     part=d["part"], weight=d["weight"], rtol=d["rtol"], atol=d["atol"],
                     scalar_ok=d["scalar_ok"], no_warnings=d["no_warnings"],
                     timeout=d["timeout"], record=tuple(d["record"]), labels=d["labels"],
                     note=d.get("note", ""), reordered=d.get("reordered", ""),
-                    plot=d.get("plot", ""))
+                    plot=d.get("plot", ""), curve=curve)
+        if curve:
+            from grader.course.curves import check_curve, xs
+
+            check_curve(curve, len(d["args"]), f"case {case.name!r}")
+            if len(expected_curve) != len(xs(curve)):
+                raise ValueError(f"case {case.name!r}: the curve has "
+                                 f"{len(expected_curve)} values for {len(xs(curve))} points")
         names = {t["name"] for t in d["tape"]}
         return cls(case=case, args=d["args"], kwargs=d["kwargs"], expected=d["expected"],
                    expected_calls=d["expected_calls"],
                    alternatives=[(a[0], a[1]) for a in d["alternatives"]], tape=d["tape"],
-                   callables={n: None for n in names}, answers=list(d.get("answers", [])))
+                   callables={n: None for n in names}, answers=list(d.get("answers", [])),
+                   curve_expected=expected_curve)
 
 
 @dataclass

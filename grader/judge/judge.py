@@ -179,7 +179,10 @@ class Judge:
         return session, None
 
     # ------------------------------------------------------------------ grading
-    def grade(self, source: Source, item_ids: list[str] | None = None) -> Result:
+    def grade(self, source: Source, item_ids: list[str] | None = None,
+              curves: bool = False) -> Result:
+        """Grade ``source``; with ``curves``, also run the public cases' declared curves
+        (for ``grade --html``: see :mod:`grader.judge.curves`)."""
         a = self.assignment
         self.load_notes = []
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
@@ -202,13 +205,19 @@ class Judge:
                 case_results.append(cr)
                 run.passed[pc.case.func] = run.passed.get(pc.case.func, True) and cr.passed
             results.append(item_result(item, case_results))
+        if curves:
+            from grader.judge.curves import add_curves
+
+            add_curves(self, run, items, results)
         if run.session is not None:
             run.session.close()
         score = round(sum(r.score for r in results), 6)
         max_score = round(sum(r.max_score for r in results), 6)
         notes = list(source.notes)
         notes += [Note("load", n) for n in self.load_notes if n not in {x.text for x in notes}]
-        if not a.full:
+        if not a.full and (a.root / "solutions").is_dir():  # --public-only on a full course
+            notes.append(Note("public-only", "--public-only: only the public cases ran"))
+        elif not a.full:
             notes.append(Note("public-only", "solutions/ is not here: only the public cases "
                               "ran; the hidden cases run when your submission is graded"))
         return Result(assignment=a.name, version=a.version, submission=source.filename,

@@ -1,9 +1,11 @@
 """``grade ASSIGNMENT --html FILE``: one self-contained page of a student's result.
 
 The table, why the file did not load (with its line), notes, what the module printed,
-the details of failed public cases, and a plot of every public case declared
-``plot="path"`` (its returned path beside the expected one, drawn with matplotlib and
-embedded as PNG).  Everything the submission wrote (output, messages, values) is
+the details of failed public cases, a plot of every public case declared
+``plot="path"`` (its returned path beside the expected one) and of every declared
+``curve`` (the submission's, say its training loss per epoch, beside the reference's;
+computed when the page is asked for, see :mod:`grader.judge.curves`), drawn with
+matplotlib and embedded as PNG.  Everything the submission wrote (output, messages, values) is
 escaped.  The page needs no network and no script.
 """
 
@@ -59,6 +61,36 @@ def path_figure(plot: dict[str, Any], title: str) -> str:
             f"<figcaption>{_e(title)}</figcaption></figure>")
 
 
+def curve_figure(plot: dict[str, Any], title: str) -> str:
+    """A ``curve`` plot as an embedded PNG: the measured quantity against the varied
+    argument, the reference's line and the submission's (when it has one; else the note
+    says why not)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    from grader.reports.figures import png_data_uri
+
+    label = str(plot.get("label", ""))
+    xlabel = str(plot.get("xlabel", ""))
+    x, exp, got = list(plot.get("x", [])), plot.get("expected", []), plot.get("got", [])
+    fig = Figure(figsize=(5.5, 3.6))
+    ax = fig.add_subplot()
+    if len(exp) == len(x):
+        ax.plot(x, exp, "o-", label="expected (the reference)")
+    if got and len(got) == len(x):
+        ax.plot(x, got, "x--", label="yours")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(label)
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    caption = f"{title}: {label}"
+    note = plot.get("note") or ""
+    extra = f"<p class='note'>{_e(note)}</p>" if note else ""
+    return (f'<figure class="curve"><img alt="{_e(caption)}" src="{png_data_uri(fig)}">'
+            f"<figcaption>{_e(caption)}</figcaption>{extra}</figure>")
+
+
 def _case(item: str, c: CaseResult) -> str:
     parts = [f"<h3>{_e(item)} / {_e(c.name)}</h3>", f"<p class='{_e(c.status)}'>"
              f"{_e(c.message)}</p>"]
@@ -88,10 +120,16 @@ def page(result: Result) -> str:
     out += [f"<p class='note'>note: {_e(n)}</p>" for n in result.notes]
     if result.output:
         out.append(f"<p>printed while your file was imported:</p><pre>{_e(result.output)}</pre>")
-    plots = [(it.id, c) for it in result.items for c in it.cases if c.plot]
+    plots = [(it.id, c) for it in result.items for c in it.cases
+             if c.plot and c.plot.get("kind") != "curve"]
     if plots:
         out.append("<h2>Paths</h2>")
         out += [path_figure(c.plot, f"{item} / {c.name}") for item, c in plots]
+    curves = [(it.id, c) for it in result.items for c in it.cases
+              if c.plot.get("kind") == "curve"]
+    if curves:
+        out.append("<h2>Curves</h2>")
+        out += [curve_figure(c.plot, f"{item} / {c.name}") for item, c in curves]
     failed = [(it.id, c) for it in result.items for c in it.cases
               if not c.passed and c.visibility == "public"]
     if failed:
