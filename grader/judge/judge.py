@@ -8,7 +8,7 @@ the judge in turn may call student callables that were passed to a substitute.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -330,7 +330,7 @@ class Judge:
         if out.key is not None and out.cached is None:
             if len(self.verdicts) >= self.CACHE_LIMIT:
                 self.verdicts.clear()
-            self.verdicts[out.key] = dataclasses.replace(cr)
+            self.verdicts[out.key] = copy.copy(cr)
         cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
         return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 
