@@ -18,12 +18,17 @@ from grader.errors import SubmissionError
 
 
 def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
-                 time_scale: float, limits: dict[str, Any] | None) -> None:
-    """A worker: one loaded assignment, one fork server, grading what the parent sends."""
+                 time_scale: float, limits: dict[str, Any] | None,
+                 cpu: int | None = None) -> None:
+    """A worker: one loaded assignment, one fork server, grading what the parent sends;
+    on a core of its own where the parent gave one (its fork server and runners too)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when to stop
     from grader.api import Grader
+    from grader.sandbox.affinity import pin
+
+    pin(cpu)
 
     try:
         grader = Grader(Path(root), assignment, public_only=public_only, limits=limits,
@@ -60,9 +65,10 @@ def _worker_main(conn: Any, root: str, assignment: str, public_only: bool,
 
 
 class _Worker:
-    def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
+    def __init__(self, ctx: Any, args: tuple[Any, ...], cpu: int | None = None) -> None:
+        self.cpu = cpu
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, *args), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, *args, cpu), daemon=True)
         self.proc.start()
         child.close()
         self.ready = False

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from grader.batch.gradebook import Gradebook
 from grader.batch.pool import _context, _Task, _Worker
 from grader.errors import GraderError
+from grader.sandbox.affinity import allowed
 
 if TYPE_CHECKING:
     from grader.batch.host import BatchHost, BatchSummary
@@ -36,8 +37,10 @@ class LocalPool:
 
     def run(self, tasks: list[_Task]) -> None:
         self.queue = list(tasks)
-        self.pool = [_Worker(self.ctx, self.args)
-                     for _ in range(min(self.run_.workers, len(tasks)))]
+        n = min(self.run_.workers, len(tasks))
+        cpus = allowed()
+        self.pool = [_Worker(self.ctx, self.args, cpus[i] if n <= len(cpus) else None)
+                     for i in range(n)]
         try:
             while self.queue or self.waiting or any(w.task for w in self.pool):
                 if not self.queue and self.waiting:
@@ -129,8 +132,8 @@ class LocalPool:
                     "kind": "crash", "reason": "worker", "seconds": 0.0,
                     "message": "the grader failed twice on this submission" + why[:300]
                                + "; re-run to try again"})
-        if self.queue:
-            self.pool.append(_Worker(self.ctx, self.args))
+        if self.queue:  # a fresh worker on the dead one's core
+            self.pool.append(_Worker(self.ctx, self.args, w.cpu))
         self.failures += failure
 
     def _shutdown(self) -> None:

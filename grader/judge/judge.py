@@ -26,6 +26,7 @@ from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.protocol.compiled import MAGIC, compile_source
 from grader.result import CaseResult, Note, Result
+from grader.sandbox.affinity import one_core
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.session import Session
 
@@ -68,6 +69,7 @@ class Judge:
         # calls run again with substitutes because the own-helper log did not check out,
         # by helper: a correct submission graded where judge and runner share a BLAS has none
         self.own_reruns: dict[str, int] = {}
+        self.cpu: int | None = None  # the core this judge grades on, and its runners with it
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
         """A case's arguments as messages carry them: each argument packed on its own
@@ -159,7 +161,7 @@ class Judge:
             load.update(compiled=run.units, magic=MAGIC)
             if not source.filename.endswith(".ipynb") and run.units[0][3] is not None:
                 return None, load_error("syntax", run.units[0][3], source.code)
-        session = self.server.open()
+        session = self.server.open(self.cpu)
         try:
             session.send(load)
             msg = session.recv(time.monotonic() + limit)
@@ -182,7 +184,12 @@ class Judge:
     def grade(self, source: Source, item_ids: list[str] | None = None,
               curves: bool = False) -> Result:
         """Grade ``source``; with ``curves``, also run the public cases' declared curves
-        (for ``grade --html``: see :mod:`grader.judge.curves`)."""
+        (for ``grade --html``: see :mod:`grader.judge.curves`).  The judge and the
+        submission's runners share one core meanwhile (:mod:`grader.sandbox.affinity`)."""
+        with one_core() as self.cpu:
+            return self._grade(source, item_ids, curves)
+
+    def _grade(self, source: Source, item_ids: list[str] | None, curves: bool) -> Result:
         a = self.assignment
         self.load_notes = []
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)

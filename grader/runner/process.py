@@ -15,6 +15,7 @@ from typing import Any
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
 from grader.runner.calls import Runner
+from grader.sandbox.affinity import pin
 from grader.sandbox.confine import confine, prepare, reach_by_descriptor, within
 
 # ---------------------------------------------------------------------- processes
@@ -125,12 +126,15 @@ def _kill(pid: int) -> None:
 
 
 def _child(sock: socket.socket, opts: dict[str, Any], limits: dict[str, Any], wipe: bool,
-           parent: int) -> None:
-    """In a freshly forked child: confine, clean the scratch folder, then serve the judge."""
+           parent: int, cpu: Any = None) -> None:
+    """In a freshly forked child: join the judge's core, confine, clean the scratch
+    folder, then serve the judge."""
     try:
         os.setsid()
     except OSError:
         pass
+    if isinstance(cpu, int) and not isinstance(cpu, bool):
+        pin(cpu)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     workdir = opts.get("workdir")
     if workdir:
@@ -178,7 +182,8 @@ def fork_server(fd: int, opts: dict[str, Any]) -> None:
         if op != "fork":
             os._exit(0)
         children = {p for p in children if not _reap(p)}
-        children.add(_fork_runner(control, opts, msg.get("limits", {}), not children, me))
+        children.add(_fork_runner(control, opts, msg.get("limits", {}), not children, me,
+                                  msg.get("cpu")))
 
 
 def _warm_up(opts: dict[str, Any]) -> None:
@@ -200,7 +205,7 @@ def _warm_up(opts: dict[str, Any]) -> None:
 
 
 def _fork_runner(control: socket.socket, opts: dict[str, Any], limits: dict[str, Any],
-                 first: bool, me: int) -> int:
+                 first: bool, me: int, cpu: Any = None) -> int:
     """Fork one runner and hand the judge its end of a fresh socket; the runner's pid."""
     parent_end, child_end = socket.socketpair()
     pid = os.fork()
@@ -209,7 +214,7 @@ def _fork_runner(control: socket.socket, opts: dict[str, Any], limits: dict[str,
         try:
             control.close()
             parent_end.close()
-            _child(child_end, opts, limits, first, me)
+            _child(child_end, opts, limits, first, me, cpu)
         except BaseException:  # noqa: BLE001
             code = 70
         finally:

@@ -177,12 +177,13 @@ class ForkServer:
             return 0
         return int(limits_with_defaults(self.limits)["memory_mb"]) * 1024 * 1024
 
-    def open(self) -> Session:
+    def open(self, cpu: int | None = None) -> Session:
+        """A fresh runner (on core ``cpu``, where given: see :mod:`grader.sandbox.affinity`)."""
         if not self.use_fork:
             return self._spawn()
         with self._lock:
             try:
-                session = self._fork()
+                session = self._fork(cpu)
                 if session.alive:
                     return session
             except (ChannelClosed, OSError, wire.WireError):
@@ -192,7 +193,7 @@ class ForkServer:
             # or the runner found its scratch folder too littered to clear: the same
             self._restart()
             try:
-                session = self._fork()
+                session = self._fork(cpu)
             except (ChannelClosed, OSError, wire.WireError) as e:
                 raise SandboxError(f"the fork server failed: {e}") from None
             if not session.alive:
@@ -200,9 +201,9 @@ class ForkServer:
                                    "unclean")
             return session
 
-    def _fork(self) -> Session:
+    def _fork(self, cpu: int | None = None) -> Session:
         self._wait_ready()
-        self._ch.send({"op": "fork", "limits": self._fork_limits()})
+        self._ch.send({"op": "fork", "limits": self._fork_limits(), "cpu": cpu})
         data, fds = self._recv_with_fd()
         msg = wire.parse(data[4:])
         sock = socket.socket(fileno=fds[0])
