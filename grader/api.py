@@ -97,6 +97,11 @@ class Grader:
         return result
 
     def close(self) -> None:
+        """Keep what grading learned (see :mod:`grader.course.memo`), then stop the runners'
+        fork server if this grader started it."""
+        judge = getattr(self, "judge", None)
+        if judge is not None:
+            judge.save_memo()
         if self._own_server:
             self.server.close()
 

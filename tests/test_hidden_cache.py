@@ -62,3 +62,16 @@ def test_a_course_where_the_cache_cannot_be_written_still_grades(course):
     fresh = _expected(course)
     assert fresh and fresh == _expected(course)
     assert (course / "solutions" / ".cache").is_file()
+
+
+def test_arguments_travel_as_they_would_decoded_and_encoded_again(root):
+    """The judge converts a case's arguments to message form without building them
+    (wire.to_binary): the bytes are those of decoding and encoding again, every case."""
+    from grader.protocol import wire
+
+    a = load("hw1", root)
+    for pc in a.public + a.hidden():
+        for tree in [*pc.args, pc.kwargs]:
+            value = wire.Decoder(allow_dataframe=True).decode(tree)
+            again = wire.pack_value(wire.Encoder(dataframes=True).encode(value))
+            assert wire.pack_value(wire.to_binary(tree)) == again, pc.case.name

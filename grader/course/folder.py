@@ -7,10 +7,18 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from grader.course.files import available, find_root, paths, read_cases
 from grader.course.hidden_cache import prepare_hidden
+from grader.course.memo import (
+    Declarations,
+    LazyReference,
+    hidden_from_json,
+    memo_key,
+    memo_path,
+    read_memo,
+)
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.errors import AuthoringError, UsageError
 
@@ -74,17 +82,33 @@ def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
     seed = None
     files = [p["cases"]] + ([p["reference"], p["declarations"]] if full else [])
     version = version_hash(files)
+    memo: dict[str, Any] | None = None
     if full:
-        decl = load_declarations(root, name)
-        reference = decl.reference
-        seed = int(getattr(decl, "ASSIGNMENT", {}).get("seed", 0))
+        key = memo_key(root, name)
+        memo = read_memo(memo_path(root, name), key)
+        if memo is not None:  # what an earlier run learned: the declarations wait
+            decls = Declarations(lambda: load_declarations(root, name), int(memo["seed"]))
+            reference = LazyReference(decls, [str(n) for n in memo["reference_names"]])
+            seed = decls.seed
+            kept = [hidden_from_json(d, decls) for d in memo["hidden"]]
 
-        def factory() -> list[PreparedCase]:
-            import numpy as np
+            def factory() -> list[PreparedCase]:
+                return kept
+        else:
+            decl = load_declarations(root, name)
+            reference = decl.reference
+            seed = int(getattr(decl, "ASSIGNMENT", {}).get("seed", 0))
+            memo = {"key": key, "seed": seed, "hidden": None, "replies": [], "verdicts": [],
+                    "reference_names": sorted(n for n in dir(reference) if not
+                                              n.startswith("_")
+                                              and callable(getattr(reference, n)))}
 
-            rng = np.random.default_rng(seed)
-            return prepare_hidden(list(decl.hidden_cases(rng)), reference, items, root, name,
-                                  version)
+            def factory() -> list[PreparedCase]:
+                import numpy as np
+
+                rng = np.random.default_rng(seed)
+                return prepare_hidden(list(decl.hidden_cases(rng)), reference, items, root,
+                                      name, version)
 
     return Assignment(name=name, root=root, module=settings.get("module", name), items=items,
                       public=public, hidden_factory=factory, reference=reference,
@@ -92,4 +116,4 @@ def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
                       preload=tuple(settings.get("preload", ("numpy",))),
                       given_source=data.get("given_source", ""),
                       hidden_weights={(d["item"], d["part"]): float(d["weight"])
-                                      for d in data.get("hidden_weights", [])})
+                                      for d in data.get("hidden_weights", [])}, memo=memo)

@@ -196,6 +196,13 @@ class PreparedCase:
     #                                 offline (public cases; see grader.course.answers)
     curve_expected: list[float] = field(default_factory=list)  # the reference's curve
 
+    @property
+    def ref(self) -> str:
+        """The case's name among all of its assignment's: stable across processes (the
+        judge's caches are keyed on it, on disk too)."""
+        c = self.case
+        return f"{c.visibility}:{c.item}:{c.name}"
+
     def to_json(self) -> dict[str, Any]:
         c = self.case
         curve = {"curve": {**c.curve, "expected": self.curve_expected}} if c.curve else {}
@@ -249,6 +256,7 @@ class Assignment:
     preload: tuple[str, ...]
     given_source: str = ""
     hidden_weights: dict[tuple[str, str], float] = field(default_factory=dict)
+    memo: dict[str, Any] | None = None  # what earlier runs learned (grader.course.memo)
     _hidden: list[PreparedCase] | None = None
 
     @property

@@ -35,7 +35,7 @@ class Replier(Protocol):
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: int | None = None) -> dict[str, Any]: ...
+              case: str | None = None) -> dict[str, Any]: ...
 
 
 class StudentCallableError(Exception):
@@ -114,7 +114,7 @@ class Call:
             c = self.pc.case
             if isinstance(msg.get("value"), bytes) and not (c.no_warnings and out.warnings):
                 # the same returned value (and recorded calls) always gets the same verdict
-                out.key = (id(self.pc), msg.get("value"),
+                out.key = (self.pc.ref, msg.get("value"),
                            *(p for n, p in self.calls if n in c.record))
                 cached = self.judge.verdicts.get(out.key)
                 if cached is not None:
@@ -158,7 +158,7 @@ class Call:
             if fn is None:
                 return self._from_tape(name, payload)
             return self.judge.reply(fn, name, payload, f"{name} (the grader's callable)",
-                                    self._invoker, case=id(self.pc))
+                                    self._invoker, case=self.pc.ref)
         return {"op": "reply", "error": f"unknown callable {name!r}"}
 
     def _recorded(self, name: str, payload: bytes) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class _Replier:
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: int | None = None) -> dict[str, Any]:
+              case: str | None = None) -> dict[str, Any]:
         return self.judge.reply(fn, name, payload, label, invoker, case)
 
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from grader.course.memo import hidden_to_json, memo_path, write_memo
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
 from grader.judge.calls import Call, Outcome, StudentCallableError
@@ -29,6 +30,26 @@ from grader.result import CaseResult, Note, Result
 from grader.sandbox.affinity import one_core
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.session import Session
+
+
+def _recording(invoker: Callable[[str], Callable[..., Any]] | None,
+               log: list[list[Any]]) -> Callable[[str], Callable[..., Any]] | None:
+    """``invoker``, with each call of a student callable and its value kept in ``log``."""
+    if invoker is None:
+        return None
+
+    def handle(name: str) -> Callable[..., Any]:
+        fn = invoker(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            value = fn(*args, **kwargs)
+            log.append([name, wire.pack_value(wire.encode([list(args), kwargs])),
+                        wire.pack_value(wire.encode(value))])
+            return value
+
+        return call
+
+    return handle
 
 
 @dataclass
@@ -70,16 +91,18 @@ class Judge:
         # by helper: a correct submission graded where judge and runner share a BLAS has none
         self.own_reruns: dict[str, int] = {}
         self.cpu: int | None = None  # the core this judge grades on, and its runners with it
+        self.learned = 0  # replies and verdicts new since the assignment's memo was read
+        self._recall(assignment.memo)
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
         """A case's arguments as messages carry them: each argument packed on its own
         (arrays as bytes, big integers tagged), so the runner can keep a large one
-        decoded; converted once from the prepared form (base64 text, as in JSON files)."""
+        decoded; converted once from the prepared form (base64 text, as in JSON files)
+        without building the values (no DataFrame is made here)."""
         got = self._sendable.get(id(pc))
         if got is None:
             def convert(tree: Any) -> bytes:
-                value = wire.Decoder(allow_dataframe=True).decode(tree)
-                return wire.pack_value(wire.Encoder(dataframes=True).encode(value))
+                return wire.pack_value(wire.to_binary(tree))
 
             got = self._sendable[id(pc)] = ([convert(a) for a in pc.args], convert(pc.kwargs))
         return got
@@ -90,28 +113,35 @@ class Judge:
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: int | None = None) -> dict[str, Any]:
+              case: str | None = None) -> dict[str, Any]:
         """``fn``'s answer to a callback, as a ``reply`` message.
 
         The reference and the grader's callables are deterministic: the same arguments
         get the same reply, so replies are kept (per case for the grader's callables,
-        ``case``), keyed by the packed arguments.  Arguments that hold a student
-        callable are never kept (its results are the student's).
+        ``case``), keyed by the packed arguments.  Arguments that hold a student callable
+        are kept with the calls ``fn`` made of it and what they returned: the reply holds
+        again when the student's callable, called the same way, returns the same again
+        (checked by calling it: :meth:`_replayed`).
         """
         key = None
-        if b"__callable__" not in payload:
+        via = b"__callable__" in payload
+        if not via or (case is None and invoker is not None):
             key = (name, payload) if case is None else (case, name, payload)
             hit = self.replies.get(key)
+            if hit is not None and via:
+                hit = self._replayed(hit, invoker)
             if hit is not None:
                 return hit
-        dec = wire.Decoder(on_callable=invoker, allow_dataframe=True)
+        log: list[list[Any]] = []
+        dec = wire.Decoder(on_callable=_recording(invoker, log) if via and key else invoker,
+                           allow_dataframe=True)
         try:
             args, kwargs = dec.decode(wire.unpack_value(payload))
             value = fn(*args, **dict(kwargs))
             reply = {"op": "reply", "value": wire.pack_value(wire.encode(value)),
                      "rng_states": [wire.generator_state(g) for g in dec.rngs]}
             if key is not None:
-                self.remember(key, reply)
+                self.remember(key, {**reply, "invoked": log} if via else reply)
             return reply
         except (ChannelTimeout, ChannelClosed):
             raise
@@ -120,6 +150,20 @@ class Judge:
         except Exception as e:  # noqa: BLE001 - bad arguments from the student
             return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
                                             f"{type(e).__name__}: {str(e)[:300]}"}
+
+    @staticmethod
+    def _replayed(kept: dict[str, Any], invoker: Callable[[str], Callable[..., Any]] | None
+                  ) -> dict[str, Any] | None:
+        """A kept reply whose calls of the student's callable give what they gave then,
+        called again here in the same order; None at the first that does not."""
+        if invoker is None:
+            return None
+        for handle, args, value in kept.get("invoked", []):
+            a, k = wire.Decoder().decode(wire.unpack_value(args))
+            got = invoker(str(handle))(*a, **dict(k))
+            if wire.pack_value(wire.encode(got)) != value:
+                return None
+        return {k: v for k, v in kept.items() if k != "invoked"}
 
     def _own_valid(self, call: Call, out: Outcome) -> str | None:
         """None when every logged call of the submission's own helpers gave exactly what
@@ -147,6 +191,34 @@ class Judge:
         if len(self.replies) >= self.CACHE_LIMIT:
             self.replies.clear()
         self.replies[key] = reply
+        self.learned += 1
+
+    # ------------------------------------------------------------------ memo
+    def _recall(self, memo: dict[str, Any] | None) -> None:
+        """Take up the replies and verdicts earlier runs kept (grader.course.memo)."""
+        if not memo:
+            return
+        try:
+            for k, reply in memo["replies"][: self.CACHE_LIMIT]:
+                self.replies[tuple(k)] = reply
+            for k, cr in memo["verdicts"][: self.CACHE_LIMIT]:
+                self.verdicts[tuple(k)] = CaseResult.from_json(cr)
+        except (TypeError, ValueError, KeyError):  # a damaged memo: start from nothing
+            self.replies.clear()
+            self.verdicts.clear()
+
+    def save_memo(self) -> None:
+        """Keep what this judge learned for the next run (only where the secret side is
+        here: the memo holds expected values)."""
+        a = self.assignment
+        memo = a.memo
+        if memo is None or not a.full or not (self.learned or memo.get("hidden") is None):
+            return
+        memo["hidden"] = [hidden_to_json(pc) for pc in a.hidden()]
+        memo["replies"] = [[list(k), v] for k, v in self.replies.items()]
+        memo["verdicts"] = [[list(k), cr.to_json()] for k, cr in self.verdicts.items()]
+        write_memo(memo_path(a.root, a.name), memo)
+        self.learned = 0
 
     # ------------------------------------------------------------------ sessions
     def _open(self, run: "_Run") -> tuple[Session | None, LoadError | None]:
@@ -338,6 +410,7 @@ class Judge:
             if len(self.verdicts) >= self.CACHE_LIMIT:
                 self.verdicts.clear()
             self.verdicts[out.key] = copy.copy(cr)
+            self.learned += 1
         cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
         return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 

@@ -1,0 +1,87 @@
+"""What grading learned, kept in solutions/.cache (grader.course.memo): the next run grades
+without importing the declarations when nothing new comes up, and gives exactly the
+verdicts a run without the memo gives, whatever comes up."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.api import Grader
+from grader.course.memo import memo_path
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "solutions" / "hw1.py"
+
+SLIPS = {
+    "sign slip": "def dxi4_dxi3(xi3):\n    return 1.0 / np.asarray(xi3) ** 2\n",
+    # fit_logistic passes the student's gradient to gradient_descent: replayed calls differ
+    "wrong gradient": ("def loss_and_grad(X, y, W):\n"
+                       "    l, g = _ref_lag(X, y, W)\n    return l, 2 * g\n"),
+    "wrong minibatches": ("def minibatches(n, batch_size, rng):\n"
+                          "    idx = np.arange(n)\n"
+                          "    return [idx[i:i + batch_size] for i in range(0, n, batch_size)]\n"),
+    "untrained mlp": ("def train_mlp(X, y, layer_sizes, activation, lr, n_epochs, batch_size, rng):\n"
+                      "    return init_mlp(layer_sizes, rng)\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dst = tmp_path_factory.mktemp("memo") / "course"
+    for d in ("exercises", "data", "solutions"):
+        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns(".cache"))
+    return dst
+
+
+def _submission(tmp: Path, name: str, extra: str) -> Path:
+    p = tmp / f"{name.replace(' ', '_')}.py"
+    p.write_text(REFERENCE.read_text() + "\n_ref_lag = loss_and_grad\n\n" + extra + "\n")
+    return p
+
+
+def _grade_all(course: Path, subs: list[Path], server: object) -> list[dict]:
+    with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
+        out = []
+        for s in subs:
+            d = g.grade(s).to_json()
+            d.pop("seconds", None)
+            d.pop("submission", None)
+            out.append(d)
+        return out
+
+
+def test_a_warm_memo_grades_without_the_declarations_and_agrees(course, server, tmp_path):
+    subs = [REFERENCE] + [_submission(tmp_path, n, x) for n, x in SLIPS.items()]
+    memo = memo_path(course, "hw1")
+    memo.unlink(missing_ok=True)
+    cold = _grade_all(course, subs, server)
+    assert memo.exists() and memo.stat().st_mode & 0o077 == 0
+    with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
+        ref = g.assignment.reference
+        assert g.grade(REFERENCE).full_marks
+        assert ref._decl._module is None, "the declarations were imported"  # type: ignore[union-attr]
+    assert _grade_all(course, subs, server) == cold
+
+
+def test_a_stale_or_damaged_memo_is_not_used(course, server):
+    memo = memo_path(course, "hw1")
+    _grade_all(course, [REFERENCE], server)
+    key = memo.read_bytes()
+    data = course / "data" / "note.txt"
+    data.write_text("a new data file changes the key")
+    try:
+        with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
+            assert not isinstance(g.assignment.reference, type(None))
+            assert not hasattr(g.assignment.reference, "_decl")  # the real module
+            assert g.grade(REFERENCE).full_marks
+    finally:
+        data.unlink()
+    memo.write_bytes(b"\xc1 damaged")
+    with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
+        assert not hasattr(g.assignment.reference, "_decl")
+        assert g.grade(REFERENCE).full_marks
+    assert memo.read_bytes() != b"\xc1 damaged" and json.dumps(len(key))
