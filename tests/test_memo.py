@@ -21,6 +21,9 @@ SLIPS = {
     # fit_logistic passes the student's gradient to gradient_descent: replayed calls differ
     "wrong gradient": ("def loss_and_grad(X, y, W):\n"
                        "    l, g = _ref_lag(X, y, W)\n    return l, 2 * g\n"),
+    "raising gradient": "def loss_and_grad(X, y, W):\n    raise ValueError('no gradient')\n",
+    "oscar": ("import sys\ndef xi1(W, X):\n    sys.stdout.write('\\x00\\xff' * 1000)\n"
+              "    return object()\n"),
     "wrong minibatches": ("def minibatches(n, batch_size, rng):\n"
                           "    idx = np.arange(n)\n"
                           "    return [idx[i:i + batch_size] for i in range(0, n, batch_size)]\n"),
@@ -57,8 +60,11 @@ def _grade_all(course: Path, subs: list[Path], server: object) -> list[dict]:
 def test_a_warm_memo_grades_without_the_declarations_and_agrees(course, server, tmp_path):
     subs = [REFERENCE] + [_submission(tmp_path, n, x) for n, x in SLIPS.items()]
     memo = memo_path(course, "hw1")
-    memo.unlink(missing_ok=True)
-    cold = _grade_all(course, subs, server)
+    cold = []
+    for s in subs:  # each with nothing learned before it
+        memo.unlink(missing_ok=True)
+        cold += _grade_all(course, [s], server)
+    _grade_all(course, [REFERENCE], server)  # what a correct submission teaches
     assert memo.exists() and memo.stat().st_mode & 0o077 == 0
     with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
         ref = g.assignment.reference
