@@ -91,3 +91,19 @@ def test_a_stale_or_damaged_memo_is_not_used(course, server):
         assert not hasattr(g.assignment.reference, "_decl")
         assert g.grade(REFERENCE).full_marks
     assert memo.read_bytes() != b"\xc1 damaged" and json.dumps(len(key))
+
+
+def test_another_version_of_the_grader_has_another_key(course):
+    import os
+
+    from grader.course import memo
+
+    verdict = Path(memo.__file__).resolve().parents[1] / "judge" / "verdict.py"
+    st = verdict.stat()
+    before = memo.memo_key(course, "hw1")
+    os.utime(verdict, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    try:
+        assert memo.memo_key(course, "hw1") != before
+    finally:
+        os.utime(verdict, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert memo.memo_key(course, "hw1") == before

@@ -13,7 +13,8 @@ released, never visible to a runner), holding
 - which functions the reference defines.
 
 Its key is everything these depend on: every file under ``solutions/`` and ``data/``,
-the public cases file, numpy's and Python's versions, the CPU and the BLAS selection.
+the public cases file, the grader's own modules, numpy's and Python's versions, the CPU
+and the BLAS selection.
 When the key matches, the assignment loads from the file and the declarations stay
 unimported until a case needs them: a substitute call, a callable's call or a value
 not seen before.  Then they load (as :class:`Declarations`), the cases are made again
@@ -64,9 +65,24 @@ def machine() -> list[Any]:
             sorted((k, v) for k, v in os.environ.items() if k.startswith(_BLAS_VARS))]
 
 
+def grader_stamp() -> list[Any]:
+    """The grader's own code as installed (each module's path, size and modification
+    time): a verdict kept by another version of the grader is not this one's."""
+    base = Path(__file__).resolve().parents[1]
+    out: list[Any] = []
+    for p in sorted(base.rglob("*.py")):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append([str(p.relative_to(base)), st.st_size, st.st_mtime_ns])
+    return out
+
+
 def memo_key(root: Path, name: str) -> str:
-    """Every file the assignment's grading may read on the secret side, and the machine."""
-    h = hashlib.sha256(json.dumps([FORMAT, name, machine()]).encode())
+    """Every file the assignment's grading may read on the secret side, the grader's own
+    code and the machine."""
+    h = hashlib.sha256(json.dumps([FORMAT, name, machine(), grader_stamp()]).encode())
     files = [root / "exercises" / f"{name}.cases.json"]
     for folder in ("solutions", "data"):
         base = root / folder
