@@ -61,8 +61,11 @@ def load_declarations(root: Path, name: str) -> types.ModuleType:
     return decl
 
 
-def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
-    """Load an assignment: the public part always, the secret part where present."""
+def load(name: str, root: Path, *, public_only: bool = False,
+         recall: bool = True) -> Assignment:
+    """Load an assignment: the public part always, the secret part where present (from
+    what earlier runs kept, :mod:`grader.course.memo`, unless ``recall`` is False: then
+    the declarations and the reference are imported, as real modules)."""
     p = paths(root, name)
     if not p["cases"].exists():
         known = available(root)
@@ -85,7 +88,7 @@ def load(name: str, root: Path, *, public_only: bool = False) -> Assignment:
     memo: dict[str, Any] | None = None
     if full:
         key = memo_key(root, name)
-        memo = read_memo(memo_path(root, name), key)
+        memo = read_memo(memo_path(root, name), key) if recall else None
         if memo is not None:  # what an earlier run learned: the declarations wait
             decls = Declarations(lambda: load_declarations(root, name), int(memo["seed"]))
             reference = LazyReference(decls, [str(n) for n in memo["reference_names"]])
