@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import AuthoringError
+from pages import chromium_dom
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "hw1.py"
@@ -65,20 +66,6 @@ def _published(course: Path) -> dict[str, list[float]]:
     return {c["item"]: c["curve"]["expected"] for c in cases["cases"] if "curve" in c}
 
 
-def _chromium_dom(page: Path, profile: Path) -> str:
-    import shutil
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("chromium is not installed (.ci/run installs it)")
-    p = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", f"--user-data-dir={profile}", "--dump-dom",
-                        page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-2000:]
-    return p.stdout
-
-
 def _figures(dom: str) -> dict[str, str]:
     """The curve figures of a page's DOM, by caption."""
     out = {}
@@ -104,7 +91,7 @@ def test_a_correct_submission_draws_the_reference_curves_on_a_students_copy(rele
         assert plot["got"] == pytest.approx(plot["expected"], rel=1e-9, abs=1e-12)
     loss = curves["train_mlp"]["got"]
     assert loss[0] > 0.6 and loss[-1] < loss[0] / 5  # it trains: the loss falls
-    dom = _chromium_dom(page, tmp_path / "profile")
+    dom = chromium_dom(page, tmp_path / "profile")
     assert "<h2>Curves</h2>" in dom
     assert set(_figures(dom)) == {
         "perceptron / perceptron on 4 points: training error (fraction misclassified)",
@@ -128,7 +115,7 @@ def test_a_slip_shows_in_its_curve_and_a_failing_run_gives_a_note(release, tmp_p
                            "<b>too many</b> epochs")
     cases = {c["name"]: c for i in data["items"] for c in i["cases"]}
     assert not cases[CURVED["perceptron"]]["passed"] and cases[CURVED["train_mlp"]]["passed"]
-    dom = _chromium_dom(page, tmp_path / "profile")
+    dom = chromium_dom(page, tmp_path / "profile")
     figures = _figures(dom)
     assert len(figures) == 2  # the reference's curve is drawn all the same
     mlp_fig = next(f for c, f in figures.items() if c.startswith("train_mlp"))

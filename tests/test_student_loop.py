@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from pages import chromium_dom
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "hw1.py"
@@ -229,24 +230,6 @@ def test_watch_grades_again_on_each_save_changed_items_first(release, tmp_path):
     assert proc.returncode == 0
 
 
-def _chromium_dom(page: Path, profile: Path) -> str:
-    """The page's DOM after headless Chromium loaded it (skips where Chromium is absent:
-    .ci/run installs it)."""
-    import shutil
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        import pytest
-
-        pytest.skip("chromium is not installed (.ci/run installs it)")
-    p = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", f"--user-data-dir={profile}", "--dump-dom",
-                        page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr[-2000:]
-    return p.stdout
-
-
 def test_html_page_shows_the_paths_and_escapes_what_the_code_printed(release, tmp_path):
     import base64
     import re
@@ -268,7 +251,7 @@ def test_html_page_shows_the_paths_and_escapes_what_the_code_printed(release, tm
         "gradient_descent on"))
     assert gd["plot"]["kind"] == "path" and abs(gd["plot"]["got"][2][0]
                                                  - gd["plot"]["expected"][2][0] - 0.01) < 1e-9
-    dom = _chromium_dom(page, tmp_path / "profile")
+    dom = chromium_dom(page, tmp_path / "profile")
     assert re.search(r"<title>hw1: hw1\.py</title>", dom)  # no script of the submission ran
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
     assert "&lt;img src=x onerror=" in dom and "<img src=\"x\"" not in dom

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from grader.course import curves as spec
 from grader.course.spec import Assignment, Case, Item, PreparedCase
@@ -25,8 +25,24 @@ from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.result import CaseResult, ItemResult
 
 if TYPE_CHECKING:
-    from grader.judge.judge import Judge, _Run
+    from grader.judge.state import GradingRun
     from grader.judge.tape import Answers, Recorded
+    from grader.sandbox.session import Session
+
+
+class Judge(Protocol):
+    """What the curves need of the judge (:class:`grader.judge.judge.Judge` is one)."""
+
+    assignment: Assignment
+    answers: Answers
+    tape: Recorded
+    time_scale: float
+
+    def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
+              invoker: Callable[[str], Callable[..., Any]] | None = None,
+              case: str | None = None) -> dict[str, Any]: ...
+
+    def _session_for(self, run: GradingRun, item: Item) -> Session | None: ...
 
 
 class _Replier:
@@ -62,7 +78,7 @@ class _Failed(Exception):
         self.status = status
 
 
-def add_curves(judge: "Judge", run: "_Run", items: list[Item],
+def add_curves(judge: "Judge", run: "GradingRun", items: list[Item],
                results: list[ItemResult]) -> None:
     """Attach the curves of the graded items' public cases that declare one, as
     ``plot = {"kind": "curve", ...}`` of their case results."""
@@ -78,7 +94,7 @@ def add_curves(judge: "Judge", run: "_Run", items: list[Item],
                 cr.plot = curve(judge, run, item, pc)
 
 
-def curve(judge: "Judge", run: "_Run", item: Item, pc: PreparedCase) -> dict[str, Any]:
+def curve(judge: "Judge", run: "GradingRun", item: Item, pc: PreparedCase) -> dict[str, Any]:
     """The submission's curve of ``pc`` beside the reference's, as plain data."""
     c = pc.case
     declared = c.curve
@@ -93,7 +109,7 @@ def curve(judge: "Judge", run: "_Run", item: Item, pc: PreparedCase) -> dict[str
     return plot
 
 
-def _points(judge: "Judge", run: "_Run", item: Item, pc: PreparedCase) -> list[float]:
+def _points(judge: "Judge", run: "GradingRun", item: Item, pc: PreparedCase) -> list[float]:
     c = pc.case
     declared = c.curve
     for func in [c.func] + ([declared["then"][0]] if "then" in declared else []):
@@ -141,7 +157,7 @@ def _at(pc: PreparedCase, x: int) -> str:
     return f"{pc.case.curve.get('xlabel', 'epoch')} {x}"
 
 
-def _run(judge: "Judge", run: "_Run", item: Item, pc: PreparedCase,
+def _run(judge: "Judge", run: "GradingRun", item: Item, pc: PreparedCase,
          requests: list[tuple[str, list[bytes], bytes]], xs: list[int],
          deadline: float) -> list[Any]:
     """The returned values of ``requests``, sent to the runner as one batch; the first

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.course.memo import hidden_to_json, memo_path, write_memo
@@ -20,6 +19,7 @@ from grader.judge.calls import Call, Outcome, StudentCallableError
 from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.scoring import item_result
+from grader.judge.state import GradingRun
 from grader.judge.scoring import shares as split_points
 from grader.judge.tape import TAPE_ATOL, TAPE_RTOL, Answers, Recorded, depends_on, off_path
 from grader.judge.verdict import verdict
@@ -50,23 +50,6 @@ def _recording(invoker: Callable[[str], Callable[..., Any]] | None,
         return call
 
     return handle
-
-
-@dataclass
-class _Run:
-    """The state of grading one submission: its runner, and what earlier cases showed."""
-
-    source: Source
-    units: list[list[Any]] | None = None  # the compiled source (protocol.compiled); [] if not
-    session: Session | None = None
-    fatal: LoadError | None = None    # the submission cannot be loaded: no case ran
-    gave: str = ""                    # the item whose given names the runner holds
-    hung: set[str] = field(default_factory=set)         # functions that timed out
-    deaths: dict[str, int] = field(default_factory=dict)  # function -> runners it ended
-    passed: dict[str, bool] = field(default_factory=dict)  # function -> all its cases pass
-    output: str = ""                  # what the submission printed while being imported
-
-
 
 
 class Judge:
@@ -223,7 +206,7 @@ class Judge:
         self.learned = 0
 
     # ------------------------------------------------------------------ sessions
-    def _open(self, run: "_Run") -> tuple[Session | None, LoadError | None]:
+    def _open(self, run: "GradingRun") -> tuple[Session | None, LoadError | None]:
         """A runner with the submission loaded, or why the file did not load."""
         source = run.source
         if run.units is None:  # compiled once per submission, here (see grader.protocol.compiled)
@@ -268,7 +251,7 @@ class Judge:
         self.load_notes = []
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
         hidden = a.hidden() if a.full else []
-        run = _Run(source)
+        run = GradingRun(source)
         by_item: dict[str, list[PreparedCase]] = {}
         for pc in a.public + hidden:
             by_item.setdefault(pc.case.item, []).append(pc)
@@ -306,14 +289,14 @@ class Judge:
                       mode="full" if a.full else "public", seed=a.seed, notes=notes,
                       output=run.output, **load_fields(run.fatal))
 
-    def _own_helpers(self, run: "_Run", item: Item) -> tuple[str, ...]:
+    def _own_helpers(self, run: "GradingRun", item: Item) -> tuple[str, ...]:
         """Substitutes the submission's own versions may stand in for in ``item``: those
         that passed every case of their own items in this run (checked call by call)."""
         if not item.own_helpers or self.assignment.reference is None:
             return ()
         return tuple(s for s in item.substitutes if run.passed.get(s) is True)
 
-    def _run_item(self, run: "_Run", item: Item,
+    def _run_item(self, run: "GradingRun", item: Item,
                   cases: list[PreparedCase]) -> dict[int, CaseResult]:
         """Every case of ``item``, as batches of calls to the runner; results by case id.
 
@@ -348,7 +331,7 @@ class Judge:
                 run.session = None
         return done
 
-    def _session_for(self, run: "_Run", item: Item) -> Session | None:
+    def _session_for(self, run: "GradingRun", item: Item) -> Session | None:
         """The submission's runner, loaded and holding ``item``'s given names; None when
         the submission cannot be loaded (``run.fatal`` says why)."""
         if run.fatal is None and run.session is None:
@@ -359,7 +342,7 @@ class Judge:
             run.gave = item.id
         return run.session
 
-    def _run_batch(self, run: "_Run", session: Session, batch: list[Call], plain: set[int],
+    def _run_batch(self, run: "GradingRun", session: Session, batch: list[Call], plain: set[int],
                    done: dict[int, CaseResult]) -> list[PreparedCase]:
         """Send a batch and judge its results in order; returns the cases to run again
         (own-helper runs that did not check out first, then what a lost runner left)."""
@@ -387,7 +370,7 @@ class Judge:
                 done[id(call.pc)] = cr
         return again
 
-    def _judge_call(self, run: "_Run", call: Call) -> CaseResult | None:
+    def _judge_call(self, run: "GradingRun", call: Call) -> CaseResult | None:
         """The verdict on one call's outcome; None when it ran with the submission's own
         helpers and did not go as it would have with substitutes (it runs again)."""
         pc = call.pc
@@ -416,7 +399,7 @@ class Judge:
         cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
         return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 
-    def _skipped(self, run: "_Run", pc: PreparedCase) -> CaseResult | None:
+    def _skipped(self, run: "GradingRun", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func
         if func in run.hung:
             return CaseResult(pc.case.name, pc.case.visibility, False,
