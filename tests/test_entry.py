@@ -36,3 +36,43 @@ def test_only_the_student_command_exits_early():
     for args in (["batch", "hw1", "subs"], ["export", "hw1"], ["list"], ["hw1", "--help"],
                  ["--version"], []):
         assert not _is_student_command(args), args
+
+
+def test_the_command_names_the_entry_knows_are_the_commands_click_has():
+    from grader.cli.main import main
+    from grader.cli.names import EAGER_COMMANDS, LAZY_COMMANDS
+
+    assert set(main.commands) == set(EAGER_COMMANDS)
+    assert set(main.list_commands(None)) == set(EAGER_COMMANDS) | set(LAZY_COMMANDS)  # type: ignore[arg-type]
+
+
+def test_options_are_read_in_both_spellings():
+    from grader.cli.names import option_value, student_command
+
+    assert option_value(["hw1", "--course", "a", "--json"], "--course") == "a"
+    assert option_value(["hw1", "--course=b"], "--course") == "b"
+    assert option_value(["hw1", "--course"], "--course") is None
+    assert student_command(["run", "hw1", "-v"]) == "hw1"
+    assert student_command(["verify", "hw1"]) is None
+
+
+def test_a_prestarted_fork_server_is_the_one_grading_takes(tmp_path):
+    from grader import api
+
+    api.prestart("hw1", ROOT)
+    srv = api._PRESTARTED[(ROOT.resolve(), "hw1")]
+    other = api.start_server(ROOT, "hw1", {"memory_mb": 512})  # other limits: not that one
+    assert other is not srv
+    other.close()
+    with api.Grader(ROOT, "hw1") as g:
+        assert g.server is srv and (ROOT.resolve(), "hw1") not in api._PRESTARTED
+        assert g.grade(REFERENCE).full_marks
+    assert srv.proc is None  # closed with the grader that took it
+
+
+def test_the_student_command_works_from_another_folder_with_course(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "grader.cli", "hw1", "--course", str(ROOT),
+                        "--submission", str(REFERENCE), "--json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["score"] == 100

@@ -16,7 +16,6 @@ import copy
 import types
 from typing import Any
 
-
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
 from grader.runner.capture import CallScope, thread_count, threads_possible
