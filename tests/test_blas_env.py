@@ -55,3 +55,17 @@ def test_the_runner_environment_carries_the_kernel_choice(monkeypatch):
 
         if env.scratch:
             shutil.rmtree(env.scratch, ignore_errors=True)
+
+
+def test_runners_see_the_allocator_settings(grade_hw1, variant):
+    """The fork server starts with glibc's allocator told to keep large blocks on the
+    heap (grader.sandbox.plan.MALLOC_ENV); a submission sees them in its environment."""
+    from grader.sandbox.plan import MALLOC_ENV
+
+    r = grade_hw1(variant("import os\ndef sigmoid(h):\n"
+                          "    print(sorted((k, v) for k, v in os.environ.items() "
+                          "if k.startswith('MALLOC_')))\n    raise ValueError('told')\n"),
+                  items=["sigmoid"])
+    item = next(i for i in r.items if i.id == "sigmoid")
+    shown = next(c.output for c in item.cases if c.output)
+    assert shown.strip().splitlines()[0] == str(sorted(MALLOC_ENV.items()))
