@@ -5,9 +5,12 @@ slip), each time an assignment is loaded: the largest part of `grade hw1`'s star
 the imports.  The expectations depend only on the reference, the declarations, the
 cases' inputs and the numeric stack, so they are kept in ``solutions/.cache/`` (the
 secret side, never released, never visible to a runner) under a key made of all of
-them: the assignment's version, the inputs as encoded, numpy's and Python's versions,
-the CPU and the BLAS selection.  Anything else (a changed input, another machine, a
-damaged file) prepares the cases afresh and writes the file again.
+them: the assignment's version, the inputs as encoded, the grader's own modules (how
+cases are prepared), numpy's and Python's versions, the CPU and the BLAS selection.
+It serves where the judge's memo (:mod:`grader.course.memo`) does not: a memo too large
+to keep, or one made stale by a file the hidden cases do not depend on.  Anything else
+(a changed input, another machine, a damaged file) prepares the cases afresh and writes
+the file again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from grader.course.memo import machine
+from grader.course.memo import grader_stamp, machine
 from grader.course.prepare import encode_inputs, prepare_cases
 from grader.course.spec import Case, Item, PreparedCase
 
@@ -33,7 +36,7 @@ def cache_path(root: Path, name: str) -> Path:
 
 def _key(version: str, cases: list[Case], inputs: list[tuple[Any, Any]]) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([FORMAT, version, machine()]).encode())
+    h.update(json.dumps([FORMAT, version, machine(), grader_stamp()]).encode())
     for c, (args, kwargs) in zip(cases, inputs):
         h.update(json.dumps([c.item, c.name, c.func, sorted(c.slips), list(c.record),
                              c.check is None, args, kwargs], sort_keys=True).encode())
