@@ -79,11 +79,14 @@ class Grader:
         self.judge = Judge(self.assignment, self.server, time_scale=time_scale)
 
     def grade(self, submission: str | Path | None = None,
-              items: list[str] | None = None, *, curves: bool = False) -> Result:
+              items: list[str] | None = None, *, curves: bool = False,
+              within: float | None = None) -> Result:
         """Grade one submission (default: the course's ``exercises/ASSIGNMENT.py``); a file
         that cannot be read as a submission is a :class:`~grader.errors.SubmissionError`.
         ``curves``: also run the curves public cases declare (a training loss per epoch,
-        say), kept as their results' ``plot``; they cost extra runs and grade nothing."""
+        say), kept as their results' ``plot``; they cost extra runs and grade nothing.
+        ``within``: seconds for the whole submission (see :meth:`Judge.grade
+        <grader.judge.judge.Judge.grade>`: past them, ``GradingDeadline``)."""
         from grader.course.files import paths
         from grader.course.submission import load_source
 
@@ -92,7 +95,7 @@ class Grader:
         for i in items or []:
             a.item(i)
         path = Path(submission) if submission else paths(self.root, a.name)["stub"]
-        result = self.judge.grade(load_source(path), items, curves=curves)
+        result = self.judge.grade(load_source(path), items, curves=curves, within=within)
         result.seconds = time.perf_counter() - t0
         return result
 

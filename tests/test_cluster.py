@@ -93,6 +93,23 @@ def test_a_cluster_run_gives_the_local_run_s_gradebook(local_book, tmp_path):
     assert scores["ok0"] == 100.0 and scores["stub"] == 0.0 and 0 < scores["slip"] < 100
 
 
+def test_a_submission_over_the_timeout_is_recorded_as_on_the_local_pool(cluster, tmp_path):
+    """No parent can stop a worker's thread: the judge stops itself (Judge.grade's
+    ``within``) and the run records what the local pool records."""
+    c, _client = cluster
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ok.py").write_text(f"# ok\n{REF}", encoding="utf-8")
+    (subs / "hangs.py").write_text(REF + "\n\ndef perceptron(X, y, n_epochs):\n"
+                                   "    while True:\n        pass\n"
+                                   "def neuron_accuracy(X, y, W):\n    while True:\n"
+                                   "        pass\n", encoding="utf-8")
+    summary = run_batch("hw1", subs, course=ROOT, db=tmp_path / "t.sqlite", time_scale=10,
+                        timeout=3.0, cluster=c.scheduler_address)
+    assert len(summary.errors) == 1
+    assert summary.errors[0].startswith("hangs") and "took over 3 s" in summary.errors[0]
+
+
 def test_a_worker_killed_mid_run_loses_nothing(cluster, local_book, tmp_path):
     c, client = cluster
     subs, local_db = local_book

@@ -160,10 +160,16 @@ def plugin_name(bundle: bytes, assignment: str, public_only: bool, time_scale: f
     return f"grader-{assignment}-{h.hexdigest()[:16]}"
 
 
-def grade_bytes(name: str, filename: str, data: bytes) -> dict[str, Any]:
+def grade_bytes(name: str, filename: str, data: bytes,
+                timeout: float | None = None) -> dict[str, Any]:
     """A Dask task: grade one submission's bytes on this worker; the payload a local pool
-    worker would send (``kind`` result or input, ``seconds``)."""
+    worker would send (``kind`` result or input, ``seconds``), or the one its parent
+    records when the submission runs over ``timeout`` (the judge stops itself here: no
+    parent can stop a worker's thread)."""
     from distributed import get_worker
+
+    from grader.batch.pool import deadline_payload
+    from grader.judge.judge import GradingDeadline
 
     plugin: Any = get_worker().plugins[name]
     t0 = time.perf_counter()
@@ -172,10 +178,12 @@ def grade_bytes(name: str, filename: str, data: bytes) -> dict[str, Any]:
         path = scratch / filename
         path.write_bytes(data)
         try:
-            payload: dict[str, Any] = {"kind": "result",
-                                       "result": plugin.for_thread().grade(path).to_json()}
+            result = plugin.for_thread().grade(path, within=timeout)
+            payload: dict[str, Any] = {"kind": "result", "result": result.to_json()}
         except SubmissionError as e:
             payload = {"kind": "input", "message": str(e)}
+        except GradingDeadline as e:
+            payload = deadline_payload(e.seconds, time.perf_counter() - t0)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     payload["seconds"] = time.perf_counter() - t0
@@ -283,7 +291,8 @@ def _drive(client: Any, name: str, run: BatchHost, book: Gradebook, tasks: list[
             if sent is None:
                 run._finish(book, task, _local_payload(task), run_id, summary, tick)
                 continue
-            fut = client.submit(grade_bytes, name, sent[0], sent[1], pure=False, retries=1,
+            fut = client.submit(grade_bytes, name, sent[0], sent[1], run.timeout,
+                                pure=False, retries=1,
                                 key=f"grade-{task.hash[:16]}-{task.id}-{os.urandom(4).hex()}")
             owner[fut.key] = task
             running.add(fut)

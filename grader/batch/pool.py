@@ -95,6 +95,14 @@ class _Task:
     last_error: str = ""
 
 
+def deadline_payload(timeout: float, seconds: float) -> dict[str, Any]:
+    """What a submission that ran over the batch's ``--timeout`` records."""
+    from grader.judge.judge import GradingDeadline
+
+    return {"kind": "crash", "reason": "deadline", "seconds": seconds,
+            "message": str(GradingDeadline(timeout))}
+
+
 def cores() -> int:
     """The cores this process may use (a container's CPU set, not the host's count)."""
     try:

@@ -12,7 +12,7 @@ from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
 from grader.batch.gradebook import Gradebook
-from grader.batch.pool import _context, _Task, _Worker
+from grader.batch.pool import _context, _Task, _Worker, deadline_payload
 from grader.errors import GraderError
 from grader.sandbox.affinity import allowed
 
@@ -112,10 +112,7 @@ class LocalPool:
         for w in list(self.pool):
             if w.task is not None and now - w.since > self.run_.timeout:
                 task, w.task = w.task, None
-                self._finish(task, {
-                    "kind": "crash", "reason": "deadline", "seconds": now - w.since,
-                    "message": f"grading took over {self.run_.timeout:g} s and was "
-                               "stopped (several functions that hang?)"})
+                self._finish(task, deadline_payload(self.run_.timeout, now - w.since))
                 self._replace(w, failure=False)
 
     def _replace(self, w: _Worker, failure: bool = True) -> None:

@@ -76,6 +76,7 @@ class Call:
         self.index = index
         self.timeout = pc.case.timeout * time_scale
         self.deadline = 0.0
+        self.limit: float | None = None  # the whole submission's deadline (monotonic), if any
         self.own = tuple(s for s in own if s != pc.case.func)
         self.calls: list[tuple[str, Any]] = []
         self.helpers: list[str] = []  # own helpers that ran for want of a recorded answer
@@ -95,6 +96,8 @@ class Call:
         """Wait for this call's result (its time limit starts now: the runner starts it
         when the previous one's result goes out)."""
         self.deadline = time.monotonic() + self.timeout
+        if self.limit is not None:
+            self.deadline = min(self.deadline, self.limit)
         try:
             msg = self._serve_until("result")
             if msg.get("index") != self.index:

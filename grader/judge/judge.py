@@ -52,6 +52,15 @@ def _recording(invoker: Callable[[str], Callable[..., Any]] | None,
     return handle
 
 
+class GradingDeadline(Exception):
+    """Grading one submission ran past the time it was given as a whole."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"grading took over {seconds:g} s and was stopped (several "
+                         "functions that hang?)")
+        self.seconds = seconds
+
+
 class Judge:
     """Grades submissions against one loaded assignment."""
 
@@ -74,6 +83,7 @@ class Judge:
         # by helper: a correct submission graded where judge and runner share a BLAS has none
         self.own_reruns: dict[str, int] = {}
         self.cpu: int | None = None  # the core this judge grades on, and its runners with it
+        self.limit: tuple[float, float] | None = None  # (deadline, seconds): see grade()
         self.learned = 0  # replies and verdicts new since the assignment's memo was read
         self._recall(assignment.memo)
 
@@ -239,12 +249,19 @@ class Judge:
 
     # ------------------------------------------------------------------ grading
     def grade(self, source: Source, item_ids: list[str] | None = None,
-              curves: bool = False) -> Result:
+              curves: bool = False, within: float | None = None) -> Result:
         """Grade ``source``; with ``curves``, also run the public cases' declared curves
-        (for ``grade --html``: see :mod:`grader.judge.curves`).  The judge and the
-        submission's runners share one core meanwhile (:mod:`grader.sandbox.affinity`)."""
-        with one_core() as self.cpu:
-            return self._grade(source, item_ids, curves)
+        (for ``grade --html``: see :mod:`grader.judge.curves`).  ``within``: seconds for
+        the whole submission, past which no call runs and :class:`GradingDeadline` is
+        raised (a batch's ``--timeout`` where no parent can stop the grading process, as
+        on a cluster).  The judge and the submission's runners share one core meanwhile
+        (:mod:`grader.sandbox.affinity`)."""
+        self.limit = (time.monotonic() + within, within) if within else None
+        try:
+            with one_core() as self.cpu:
+                return self._grade(source, item_ids, curves)
+        finally:
+            self.limit = None
 
     def _grade(self, source: Source, item_ids: list[str] | None, curves: bool) -> Result:
         a = self.assignment
@@ -310,6 +327,7 @@ class Judge:
         plain: set[int] = set()  # cases to run with substitutes only
         todo = list(cases)
         while todo:
+            self._check_limit(run)
             session = self._session_for(run, item)
             if session is None:
                 assert run.fatal is not None
@@ -324,12 +342,20 @@ class Judge:
                 else:
                     batch.append(Call(self, session, item, pc, len(batch), self.time_scale,
                                       () if id(pc) in plain else own))
+                    batch[-1].limit = self.limit[0] if self.limit else None
             if not batch:
                 break
             todo = self._run_batch(run, session, batch, plain, done)
             if not session.alive:  # timed out, died, or asked for a fresh runner
                 run.session = None
         return done
+
+    def _check_limit(self, run: "GradingRun") -> None:
+        if self.limit is not None and time.monotonic() >= self.limit[0]:
+            if run.session is not None:
+                run.session.kill()
+                run.session = None
+            raise GradingDeadline(self.limit[1])
 
     def _session_for(self, run: "GradingRun", item: Item) -> Session | None:
         """The submission's runner, loaded and holding ``item``'s given names; None when
@@ -356,6 +382,8 @@ class Judge:
                 return again + [c.pc for c in batch[k:]]
             try:
                 cr = self._judge_call(run, call)
+            except GradingDeadline:
+                raise
             except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
                 session.kill()
                 pc = call.pc
@@ -375,6 +403,8 @@ class Judge:
         helpers and did not go as it would have with substitutes (it runs again)."""
         pc = call.pc
         out = call.collect()
+        if out.status == "timeout" and call.limit is not None and call.deadline >= call.limit:
+            self._check_limit(run)  # the whole submission's time ran out, not this call's
         if call.own:
             if out.status in ("timeout", "died"):  # a helper may be to blame
                 bad: list[str] = list(call.own)
