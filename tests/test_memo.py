@@ -107,3 +107,19 @@ def test_another_version_of_the_grader_has_another_key(course):
     finally:
         os.utime(verdict, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert memo.memo_key(course, "hw1") == before
+
+
+def test_the_memo_keeps_only_the_most_recently_used(course, server, tmp_path, monkeypatch):
+    import msgpack
+
+    from grader.judge.judge import Judge
+
+    monkeypatch.setattr(Judge, "MEMO_VERDICTS", 40)
+    monkeypatch.setattr(Judge, "MEMO_REPLIES", 30)
+    memo = memo_path(course, "hw1")
+    memo.unlink(missing_ok=True)
+    slip = _submission(tmp_path, "slip", SLIPS["sign slip"])
+    first = _grade_all(course, [slip, REFERENCE], server)
+    data = msgpack.unpackb(memo.read_bytes(), raw=False, strict_map_key=False)
+    assert len(data["verdicts"]) == 40 and len(data["replies"]) == 30
+    assert _grade_all(course, [slip, REFERENCE], server) == first  # evicted: computed again

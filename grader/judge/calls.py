@@ -28,7 +28,7 @@ class Replier(Protocol):
     assignment: Assignment
     answers: Answers
     tape: Recorded
-    verdicts: dict[tuple[Any, ...], CaseResult]
+    verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]]  # dict: as a memo keeps it
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]: ...
 
@@ -119,8 +119,12 @@ class Call:
                 # the same returned value (and recorded calls) always gets the same verdict
                 out.key = (self.pc.ref, msg.get("value"),
                            *(p for n, p in self.calls if n in c.record))
-                cached = self.judge.verdicts.get(out.key)
+                verdicts = self.judge.verdicts
+                cached = verdicts.pop(out.key, None)
                 if cached is not None:
+                    if isinstance(cached, dict):  # as a memo keeps it: made on first use
+                        cached = CaseResult.from_json(cached)
+                    verdicts[out.key] = cached  # the most recently used last
                     out.cached = copy.copy(cached)  # (shallow, as dataclasses.replace)
                     return out
             try:

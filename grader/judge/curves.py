@@ -54,7 +54,7 @@ class _Replier:
         self.assignment: Assignment = judge.assignment
         self.answers: Answers = judge.answers
         self.tape: Recorded = judge.tape
-        self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
+        self.verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]] = {}
         self.packed: dict[int, tuple[list[bytes], bytes]] = {}
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:

@@ -73,7 +73,7 @@ class Judge:
         # replies of the reference to substitute calls, and verdicts on returned values,
         # kept across submissions: a batch of correct submissions mostly repeats them
         self.replies: dict[Any, dict[str, Any]] = {}
-        self.verdicts: dict[tuple[Any, ...], CaseResult] = {}
+        self.verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]] = {}
         # the grader's callables' recorded answers (public cases answered offline)
         self.tape = Recorded(lambda pc: pc.tape, TAPE_RTOL, TAPE_ATOL)
         self.answers = Answers()  # substitutes' recorded answers (public-only grading)
@@ -101,6 +101,8 @@ class Judge:
         return got
 
     CACHE_LIMIT = 50_000
+    MEMO_REPLIES = 5_000   # kept on disk (grader.course.memo), the most recently used
+    MEMO_VERDICTS = 3_000
     MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are
     #                 not run (each costs a fresh runner)
 
@@ -120,9 +122,11 @@ class Judge:
         via = b"__callable__" in payload
         if not via or (case is None and invoker is not None):
             key = (name, payload) if case is None else (case, name, payload)
-            hit = self.replies.get(key)
-            if hit is not None and not via:
-                return hit
+            hit = self.replies.pop(key, None)
+            if hit is not None:
+                self.replies[key] = hit  # the most recently used last (see save_memo)
+                if not via:
+                    return hit
         log: list[list[Any]] = []
         dec = wire.Decoder(on_callable=_recording(invoker, log) if via and key else invoker,
                            allow_dataframe=True)
@@ -197,7 +201,7 @@ class Judge:
             for k, reply in memo["replies"][: self.CACHE_LIMIT]:
                 self.replies[tuple(k)] = reply
             for k, cr in memo["verdicts"][: self.CACHE_LIMIT]:
-                self.verdicts[tuple(k)] = CaseResult.from_json(cr)
+                self.verdicts[tuple(k)] = cr  # a dict: made a CaseResult on first use
         except (TypeError, ValueError, KeyError):  # a damaged memo: start from nothing
             self.replies.clear()
             self.verdicts.clear()
@@ -210,8 +214,13 @@ class Judge:
         if memo is None or not a.full or not (self.learned or memo.get("hidden") is None):
             return
         memo["hidden"] = [hidden_to_json(pc) for pc in a.hidden()]
-        memo["replies"] = [[list(k), v] for k, v in self.replies.items()]
-        memo["verdicts"] = [[list(k), cr.to_json()] for k, cr in self.verdicts.items()]
+        # the most recently used, at most so many: a memo stays quick to read however
+        # many different submissions taught it
+        replies = list(self.replies.items())[-self.MEMO_REPLIES:]
+        verdicts = list(self.verdicts.items())[-self.MEMO_VERDICTS:]
+        memo["replies"] = [[list(k), v] for k, v in replies]
+        memo["verdicts"] = [[list(k), cr if isinstance(cr, dict) else cr.to_json()]
+                            for k, cr in verdicts]
         write_memo(memo_path(a.root, a.name), memo)
         self.learned = 0
 
