@@ -123,3 +123,16 @@ def test_the_memo_keeps_only_the_most_recently_used(course, server, tmp_path, mo
     data = msgpack.unpackb(memo.read_bytes(), raw=False, strict_map_key=False)
     assert len(data["verdicts"]) == 40 and len(data["replies"]) == 30
     assert _grade_all(course, [slip, REFERENCE], server) == first  # evicted: computed again
+
+
+def test_a_memo_of_this_version_with_damaged_cases_is_not_used(course, server):
+    import msgpack
+
+    memo = memo_path(course, "hw1")
+    _grade_all(course, [REFERENCE], server)
+    data = msgpack.unpackb(memo.read_bytes(), raw=False, strict_map_key=False)
+    data["hidden"] = [{"not": "a case"}]
+    memo.write_bytes(msgpack.packb(data, use_bin_type=True))
+    with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
+        assert not hasattr(g.assignment.reference, "_decl")  # the real module
+        assert g.grade(REFERENCE).full_marks

@@ -7,7 +7,7 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from grader.course.files import available, find_root, paths, read_cases
 from grader.course.hidden_cache import prepare_hidden
@@ -80,39 +80,14 @@ def load(name: str, root: Path, *, public_only: bool = False,
                          "regenerate it with `grade assign`") from None
     settings = data.get("assignment", {})
     full = (not public_only) and p["reference"].exists() and p["declarations"].exists()
-    reference = None
-    factory = None
+    reference: types.ModuleType | None = None
+    factory: Callable[[], list[PreparedCase]] | None = None
     seed = None
     files = [p["cases"]] + ([p["reference"], p["declarations"]] if full else [])
     version = version_hash(files)
     memo: dict[str, Any] | None = None
     if full:
-        key = memo_key(root, name)
-        memo = read_memo(memo_path(root, name), key) if recall else None
-        if memo is not None:  # what an earlier run learned: the declarations wait
-            decls = Declarations(lambda: load_declarations(root, name), int(memo["seed"]))
-            reference = LazyReference(decls, [str(n) for n in memo["reference_names"]])
-            seed = decls.seed
-            kept = [hidden_from_json(d, decls) for d in memo["hidden"]]
-
-            def factory() -> list[PreparedCase]:
-                return kept
-        else:
-            decl = load_declarations(root, name)
-            reference = decl.reference
-            seed = int(getattr(decl, "ASSIGNMENT", {}).get("seed", 0))
-            memo = {"key": key, "seed": seed, "hidden": None, "replies": [], "verdicts": [],
-                    "reference_names": sorted(n for n in dir(reference) if not
-                                              n.startswith("_")
-                                              and callable(getattr(reference, n)))}
-
-            def factory() -> list[PreparedCase]:
-                import numpy as np
-
-                rng = np.random.default_rng(seed)
-                return prepare_hidden(list(decl.hidden_cases(rng)), reference, items, root,
-                                      name, version)
-
+        reference, seed, factory, memo = _secret_side(root, name, items, version, recall)
     return Assignment(name=name, root=root, module=settings.get("module", name), items=items,
                       public=public, hidden_factory=factory, reference=reference,
                       version=version, seed=seed,
@@ -120,3 +95,36 @@ def load(name: str, root: Path, *, public_only: bool = False,
                       given_source=data.get("given_source", ""),
                       hidden_weights={(d["item"], d["part"]): float(d["weight"])
                                       for d in data.get("hidden_weights", [])}, memo=memo)
+
+
+def _secret_side(root: Path, name: str, items: list[Item], version: str, recall: bool
+                 ) -> tuple[types.ModuleType, int,
+                            Callable[[], list[PreparedCase]], dict[str, Any]]:
+    """(reference, seed, hidden cases' factory, memo): from what earlier runs kept where
+    that is this version's (the declarations then wait until a case needs them), else
+    from the declarations themselves."""
+    key = memo_key(root, name)
+    memo = read_memo(memo_path(root, name), key) if recall else None
+    if memo is not None:
+        try:
+            decls = Declarations(lambda: load_declarations(root, name), int(memo["seed"]))
+            names = [str(n) for n in memo["reference_names"]]
+            kept = [hidden_from_json(d, decls) for d in memo["hidden"]]
+            return LazyReference(decls, names), decls.seed, lambda: kept, memo
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass  # a damaged memo: as without one
+    decl = load_declarations(root, name)
+    reference = decl.reference
+    seed = int(getattr(decl, "ASSIGNMENT", {}).get("seed", 0))
+    fresh = {"key": key, "seed": seed, "hidden": None, "replies": [], "verdicts": [],
+             "reference_names": sorted(n for n in dir(reference) if not n.startswith("_")
+                                       and callable(getattr(reference, n)))}
+
+    def factory() -> list[PreparedCase]:
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        return prepare_hidden(list(decl.hidden_cases(rng)), reference, items, root, name,
+                              version)
+
+    return reference, seed, factory, fresh
