@@ -13,6 +13,14 @@ REFERENCE = ROOT / "solutions" / "hw1.py"
 STUB = ROOT / "exercises" / "hw1.py"
 
 
+def copy_course(dst: Path, folders: tuple[str, ...] = ("exercises", "solutions", "data")
+                ) -> Path:
+    """The repository's course folders copied to ``dst`` (without caches) to break things in."""
+    for d in folders:
+        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__", ".cache"))
+    return dst
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
@@ -55,10 +63,7 @@ def variant(tmp_path: Path) -> Callable[[str, str], Path]:
 @pytest.fixture
 def student_course(tmp_path: Path) -> Path:
     """A student's copy of the course: everything but solutions/."""
-    dst = tmp_path / "course"
-    for d in ("exercises", "data"):
-        shutil.copytree(ROOT / d, dst / d)
-    return dst
+    return copy_course(tmp_path / "course", ("exercises", "data"))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import site
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 import yaml
-from conftest import REFERENCE, ROOT
+from conftest import REFERENCE, ROOT, copy_course
 
 from grader.authoring.drift import cases_differences
 from grader.authoring.notebook import make_notebook
@@ -31,10 +30,7 @@ def grade_cli(*args: str, cwd: Path = ROOT, env: dict | None = None
 @pytest.fixture
 def course_copy(tmp_path: Path) -> Path:
     """A full course folder (solutions included) to break things in."""
-    dst = tmp_path / "course"
-    for d in ("exercises", "solutions", "data"):
-        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns("__pycache__"))
-    return dst
+    return copy_course(tmp_path / "course")
 
 
 # ----------------------------------------------------------------------------- assign

@@ -4,10 +4,10 @@ they depend on is unchanged, prepared afresh otherwise, never shown to anyone.""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_course
 
 from grader.course.folder import load
 from grader.course.hidden_cache import cache_path
@@ -17,10 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
-    dst = tmp_path / "course"
-    for d in ("exercises", "data", "solutions"):
-        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns(".cache"))
-    return dst
+    return copy_course(tmp_path / "course")
 
 
 def _expected(course: Path) -> list[object]:

@@ -5,10 +5,10 @@ verdicts a run without the memo gives, whatever comes up."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_course
 
 from grader.api import Grader
 from grader.course.memo import memo_path
@@ -34,10 +34,7 @@ SLIPS = {
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dst = tmp_path_factory.mktemp("memo") / "course"
-    for d in ("exercises", "data", "solutions"):
-        shutil.copytree(ROOT / d, dst / d, ignore=shutil.ignore_patterns(".cache"))
-    return dst
+    return copy_course(tmp_path_factory.mktemp("memo") / "course")
 
 
 def _submission(tmp: Path, name: str, extra: str) -> Path:
