@@ -109,10 +109,10 @@ def test_another_version_of_the_grader_has_another_key(course):
 def test_the_memo_keeps_only_the_most_recently_used(course, server, tmp_path, monkeypatch):
     import msgpack
 
-    from grader.judge.judge import Judge
+    from grader.judge.memory import Memory
 
-    monkeypatch.setattr(Judge, "MEMO_VERDICTS", 40)
-    monkeypatch.setattr(Judge, "MEMO_REPLIES", 30)
+    monkeypatch.setattr(Memory, "MEMO_VERDICTS", 40)
+    monkeypatch.setattr(Memory, "MEMO_REPLIES", 30)
     memo = memo_path(course, "hw1")
     memo.unlink(missing_ok=True)
     slip = _submission(tmp_path, "slip", SLIPS["sign slip"])
@@ -133,3 +133,77 @@ def test_a_memo_of_this_version_with_damaged_cases_is_not_used(course, server):
     with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
         assert not hasattr(g.assignment.reference, "_decl")  # the real module
         assert g.grade(REFERENCE).full_marks
+
+
+@pytest.fixture
+def fresh_course(tmp_path: Path) -> Path:
+    return copy_course(tmp_path / "fresh")
+
+
+def _expected(course: Path, server: object) -> list[object]:
+    """The hidden cases' expectations as a grader loads them (closing it keeps the memo)."""
+    with Grader(course, "hw1", server=server) as g:  # type: ignore[arg-type]
+        return [pc.expected for pc in g.assignment.hidden()]
+
+
+def _unpacked(path: Path) -> dict:
+    import msgpack
+
+    return msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False)
+
+
+def test_the_memo_is_written_private_and_its_expectations_are_used(fresh_course, server,
+                                                                    grade_hw1):
+    import msgpack
+
+    fresh = _expected(fresh_course, server)
+    path = memo_path(fresh_course, "hw1")
+    assert path.exists() and path.stat().st_mode & 0o077 == 0
+    assert path.parent.stat().st_mode & 0o077 == 0
+    assert _expected(fresh_course, server) == fresh
+    # proof that the file is read: a doctored expectation is what grading then uses
+    data = _unpacked(path)
+    k = next(i for i, e in enumerate(data["hidden"]) if e["expected"] is not None)
+    data["hidden"][k]["expected"] = {"__nd__": ["<f8", [], "AAAAAAAA8D8="]}  # 1.0
+    data["verdicts"] = []  # (they were judged against the true expectation)
+    path.write_bytes(msgpack.packb(data, use_bin_type=True))
+    name = data["hidden"][k]["name"]
+    result = grade_hw1(REFERENCE, course=fresh_course)
+    failed = [c.name for it in result.items for c in it.cases if not c.passed]
+    assert failed == [name]
+
+
+def test_a_changed_declaration_or_a_damaged_memo_prepares_afresh(fresh_course, server):
+    fresh = _expected(fresh_course, server)
+    path = memo_path(fresh_course, "hw1")
+    path.write_text("{not msgpack")
+    assert _expected(fresh_course, server) == fresh  # damaged: prepared again, rewritten
+    key = _unpacked(path)["key"]
+    assert key
+    decl = fresh_course / "solutions" / "hw1_cases.py"
+    decl.write_text(decl.read_text() + "\n# a change\n")
+    assert _expected(fresh_course, server) == fresh
+    assert _unpacked(path)["key"] != key
+
+
+def test_a_course_where_the_memo_cannot_be_written_still_grades(fresh_course, server):
+    (fresh_course / "solutions" / ".cache").write_text("a file where the folder would go")
+    fresh = _expected(fresh_course, server)
+    assert fresh and fresh == _expected(fresh_course, server)
+    assert (fresh_course / "solutions" / ".cache").is_file()
+
+
+def test_arguments_travel_as_they_would_decoded_and_encoded_again(root):
+    """The judge converts a case's arguments to message form without building them
+    (protocol.binary.to_binary): the bytes are those of decoding and encoding again,
+    every case."""
+    from grader.course.folder import load
+    from grader.protocol import wire
+    from grader.protocol.binary import to_binary
+
+    a = load("hw1", root)
+    for pc in a.public + a.hidden():
+        for tree in [*pc.args, pc.kwargs]:
+            value = wire.Decoder(allow_dataframe=True).decode(tree)
+            again = wire.pack_value(wire.Encoder(dataframes=True).encode(value))
+            assert wire.pack_value(to_binary(tree)) == again, pc.case.name

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from grader.course.files import available, find_root, paths, read_cases
-from grader.course.hidden_cache import prepare_hidden
 from grader.course.memo import (
     Declarations,
     LazyReference,
@@ -19,6 +18,7 @@ from grader.course.memo import (
     memo_path,
     read_memo,
 )
+from grader.course.prepare import prepare_cases
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.errors import AuthoringError, UsageError
 
@@ -87,7 +87,7 @@ def load(name: str, root: Path, *, public_only: bool = False,
     version = version_hash(files)
     memo: dict[str, Any] | None = None
     if full:
-        reference, seed, factory, memo = _secret_side(root, name, items, version, recall)
+        reference, seed, factory, memo = _secret_side(root, name, items, recall)
     return Assignment(name=name, root=root, module=settings.get("module", name), items=items,
                       public=public, hidden_factory=factory, reference=reference,
                       version=version, seed=seed,
@@ -97,7 +97,7 @@ def load(name: str, root: Path, *, public_only: bool = False,
                                       for d in data.get("hidden_weights", [])}, memo=memo)
 
 
-def _secret_side(root: Path, name: str, items: list[Item], version: str, recall: bool
+def _secret_side(root: Path, name: str, items: list[Item], recall: bool
                  ) -> tuple[types.ModuleType, int,
                             Callable[[], list[PreparedCase]], dict[str, Any]]:
     """(reference, seed, hidden cases' factory, memo): from what earlier runs kept where
@@ -124,7 +124,6 @@ def _secret_side(root: Path, name: str, items: list[Item], version: str, recall:
         import numpy as np
 
         rng = np.random.default_rng(seed)
-        return prepare_hidden(list(decl.hidden_cases(rng)), reference, items, root, name,
-                              version)
+        return prepare_cases(decl.hidden_cases(rng), reference, items)
 
     return reference, seed, factory, fresh

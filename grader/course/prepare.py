@@ -58,21 +58,17 @@ class Recorder:
         return {n: [c["args"] for c in self.calls if c["name"] == n] for n in names}
 
 
-def encode_inputs(case: Case) -> tuple[Any, Any]:
-    """A case's arguments and keyword arguments in wire JSON (grader callables by name)."""
-    enc = _encoder()
-    return enc.encode(list(case.args)), enc.encode(dict(case.kwargs))
-
-
 def prepare_case(case: Case, reference: types.ModuleType, items: dict[str, Item],
-                 tape: bool = False, inputs: tuple[Any, Any] | None = None) -> PreparedCase:
+                 tape: bool = False) -> PreparedCase:
     if case.item not in items:
         raise AuthoringError(f"case {case.name!r} names an unknown item {case.item!r}")
     target = case.expected_fn or getattr(reference, case.func, None)
     if target is None or not callable(target):
         raise AuthoringError(f"case {case.name!r} calls {case.func!r}, which the reference "
                              "does not define")
-    args_json, kwargs_json = inputs if inputs is not None else encode_inputs(case)
+    enc = _encoder()
+    args_json = enc.encode(list(case.args))
+    kwargs_json = enc.encode(dict(case.kwargs))
     callables = case.callbacks
     expected = None
     rec = Recorder(callables)
@@ -107,13 +103,9 @@ def prepare_case(case: Case, reference: types.ModuleType, items: dict[str, Item]
 
 
 def prepare_cases(cases: Iterable[Case], reference: types.ModuleType, items: list[Item],
-                  tape: bool = False,
-                  inputs: list[tuple[Any, Any]] | None = None) -> list[PreparedCase]:
-    """Every case prepared (``inputs``: their :func:`encode_inputs`, when already made)."""
+                  tape: bool = False) -> list[PreparedCase]:
     by_id = {it.id: it for it in items}
-    cases = list(cases)
-    given = inputs if inputs is not None else [None] * len(cases)
-    out = [prepare_case(c, reference, by_id, tape, i) for c, i in zip(cases, given)]
+    out = [prepare_case(c, reference, by_id, tape) for c in cases]
     names = [(p.case.item, p.case.name) for p in out]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:

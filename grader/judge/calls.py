@@ -4,7 +4,6 @@ the :class:`Outcome` that comes back."""
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -17,6 +16,7 @@ from grader.sandbox.session import Session
 
 if TYPE_CHECKING:
     from grader.course.spec import Assignment
+    from grader.judge.memory import Memory
     from grader.judge.tape import Answers, Recorded
 
 
@@ -28,7 +28,7 @@ class Replier(Protocol):
     assignment: Assignment
     answers: Answers
     tape: Recorded
-    verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]]  # dict: as a memo keeps it
+    memory: Memory
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]: ...
 
@@ -119,13 +119,8 @@ class Call:
                 # the same returned value (and recorded calls) always gets the same verdict
                 out.key = (self.pc.ref, msg.get("value"),
                            *(p for n, p in self.calls if n in c.record))
-                verdicts = self.judge.verdicts
-                cached = verdicts.pop(out.key, None)
-                if cached is not None:
-                    if isinstance(cached, dict):  # as a memo keeps it: made on first use
-                        cached = CaseResult.from_json(cached)
-                    verdicts[out.key] = cached  # the most recently used last
-                    out.cached = copy.copy(cached)  # (shallow, as dataclasses.replace)
+                out.cached = self.judge.memory.verdict(out.key)
+                if out.cached is not None:
                     return out
             try:
                 out.value = wire.Decoder().decode(wire.unpack_value(msg.get("value")))

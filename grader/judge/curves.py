@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from grader.course import curves as spec
 from grader.course.spec import Assignment, Case, Item, PreparedCase
 from grader.judge.calls import Call, Outcome
+from grader.judge.memory import Memory
 from grader.protocol import wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
-from grader.result import CaseResult, ItemResult
+from grader.result import ItemResult
 
 if TYPE_CHECKING:
     from grader.judge.state import GradingRun
@@ -54,7 +55,7 @@ class _Replier:
         self.assignment: Assignment = judge.assignment
         self.answers: Answers = judge.answers
         self.tape: Recorded = judge.tape
-        self.verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]] = {}
+        self.memory = Memory()  # never judged: nothing kept from the judge's
         self.packed: dict[int, tuple[list[bytes], bytes]] = {}
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:

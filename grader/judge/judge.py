@@ -8,48 +8,28 @@ the judge in turn may call student callables that were passed to a substitute.
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any, Callable
 
-from grader.course.memo import hidden_to_json, memo_path, write_memo
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
 from grader.judge.calls import Call, Outcome, StudentCallableError
 from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
+from grader.judge.memory import Memory, recording, replayed
 from grader.judge.scoring import item_result
-from grader.judge.state import GradingRun
 from grader.judge.scoring import shares as split_points
+from grader.judge.state import GradingRun
 from grader.judge.tape import TAPE_ATOL, TAPE_RTOL, Answers, Recorded, depends_on, off_path
 from grader.judge.verdict import verdict
 from grader.protocol import wire
+from grader.protocol.binary import to_binary
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 from grader.protocol.compiled import MAGIC, compile_source
 from grader.result import CaseResult, Note, Result
 from grader.sandbox.affinity import one_core
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.session import Session
-
-
-def _recording(invoker: Callable[[str], Callable[..., Any]] | None,
-               log: list[list[Any]]) -> Callable[[str], Callable[..., Any]] | None:
-    """``invoker``, with each call of a student callable and its value kept in ``log``."""
-    if invoker is None:
-        return None
-
-    def handle(name: str) -> Callable[..., Any]:
-        fn = invoker(name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            value = fn(*args, **kwargs)
-            log.append([name, wire.pack_value(wire.encode([list(args), kwargs])),
-                        wire.pack_value(wire.encode(value))])
-            return value
-
-        return call
-
-    return handle
 
 
 class GradingDeadline(Exception):
@@ -70,10 +50,7 @@ class Judge:
         self.time_scale = time_scale
         self.server = server or ForkServer(assignment.preload, limits, cwd=assignment.root)
         self.load_notes: list[str] = []
-        # replies of the reference to substitute calls, and verdicts on returned values,
-        # kept across submissions: a batch of correct submissions mostly repeats them
-        self.replies: dict[Any, dict[str, Any]] = {}
-        self.verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]] = {}
+        self.memory = Memory(assignment.memo)  # replies and verdicts, across submissions
         # the grader's callables' recorded answers (public cases answered offline)
         self.tape = Recorded(lambda pc: pc.tape, TAPE_RTOL, TAPE_ATOL)
         self.answers = Answers()  # substitutes' recorded answers (public-only grading)
@@ -84,8 +61,6 @@ class Judge:
         self.own_reruns: dict[str, int] = {}
         self.cpu: int | None = None  # the core this judge grades on, and its runners with it
         self.limit: tuple[float, float] | None = None  # (deadline, seconds): see grade()
-        self.learned = 0  # replies and verdicts new since the assignment's memo was read
-        self._recall(assignment.memo)
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
         """A case's arguments as messages carry them: each argument packed on its own
@@ -95,14 +70,11 @@ class Judge:
         got = self._sendable.get(id(pc))
         if got is None:
             def convert(tree: Any) -> bytes:
-                return wire.pack_value(wire.to_binary(tree))
+                return wire.pack_value(to_binary(tree))
 
             got = self._sendable[id(pc)] = ([convert(a) for a in pc.args], convert(pc.kwargs))
         return got
 
-    CACHE_LIMIT = 50_000
-    MEMO_REPLIES = 5_000   # kept on disk (grader.course.memo), the most recently used
-    MEMO_VERDICTS = 3_000
     MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are
     #                 not run (each costs a fresh runner)
 
@@ -116,23 +88,21 @@ class Judge:
         ``case``), keyed by the packed arguments.  Arguments that hold a student callable
         are kept with the calls ``fn`` made of it and what they returned: the reply holds
         again when the student's callable, called the same way, returns the same again
-        (checked by calling it: :meth:`_replayed`).
+        (checked by calling it: :func:`grader.judge.memory.replayed`).
         """
         key = hit = None
         via = b"__callable__" in payload
         if not via or (case is None and invoker is not None):
             key = (name, payload) if case is None else (case, name, payload)
-            hit = self.replies.pop(key, None)
-            if hit is not None:
-                self.replies[key] = hit  # the most recently used last (see save_memo)
-                if not via:
-                    return hit
+            hit = self.memory.reply(key)
+            if hit is not None and not via:
+                return hit
         log: list[list[Any]] = []
-        dec = wire.Decoder(on_callable=_recording(invoker, log) if via and key else invoker,
+        dec = wire.Decoder(on_callable=recording(invoker, log) if via and key else invoker,
                            allow_dataframe=True)
         try:
             if hit is not None:  # through a student callable: it must do as it did then
-                again = self._replayed(hit, invoker)
+                again = replayed(hit, invoker)
                 if again is not None:
                     return again
             args, kwargs = dec.decode(wire.unpack_value(payload))
@@ -140,7 +110,7 @@ class Judge:
             reply = {"op": "reply", "value": wire.pack_value(wire.encode(value)),
                      "rng_states": [wire.generator_state(g) for g in dec.rngs]}
             if key is not None:
-                self.remember(key, {**reply, "invoked": log} if via else reply)
+                self.memory.remember(key, {**reply, "invoked": log} if via else reply)
             return reply
         except (ChannelTimeout, ChannelClosed):
             raise
@@ -149,20 +119,6 @@ class Judge:
         except Exception as e:  # noqa: BLE001 - bad arguments from the student
             return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
                                             f"{type(e).__name__}: {str(e)[:300]}"}
-
-    @staticmethod
-    def _replayed(kept: dict[str, Any], invoker: Callable[[str], Callable[..., Any]] | None
-                  ) -> dict[str, Any] | None:
-        """A kept reply whose calls of the student's callable give what they gave then,
-        called again here in the same order; None at the first that does not."""
-        if invoker is None:
-            return None
-        for handle, args, value in kept.get("invoked", []):
-            a, k = wire.Decoder().decode(wire.unpack_value(args))
-            got = invoker(str(handle))(*a, **dict(k))
-            if wire.pack_value(wire.encode(got)) != value:
-                return None
-        return {k: v for k, v in kept.items() if k != "invoked"}
 
     def _own_valid(self, call: Call, out: Outcome) -> str | None:
         """None when every logged call of the submission's own helpers gave exactly what
@@ -186,43 +142,9 @@ class Judge:
                 return name
         return None
 
-    def remember(self, key: Any, reply: dict[str, Any]) -> None:
-        if len(self.replies) >= self.CACHE_LIMIT:
-            self.replies.clear()
-        self.replies[key] = reply
-        self.learned += 1
-
-    # ------------------------------------------------------------------ memo
-    def _recall(self, memo: dict[str, Any] | None) -> None:
-        """Take up the replies and verdicts earlier runs kept (grader.course.memo)."""
-        if not memo:
-            return
-        try:
-            for k, reply in memo["replies"][: self.CACHE_LIMIT]:
-                self.replies[tuple(k)] = reply
-            for k, cr in memo["verdicts"][: self.CACHE_LIMIT]:
-                self.verdicts[tuple(k)] = cr  # a dict: made a CaseResult on first use
-        except (TypeError, ValueError, KeyError):  # a damaged memo: start from nothing
-            self.replies.clear()
-            self.verdicts.clear()
-
     def save_memo(self) -> None:
-        """Keep what this judge learned for the next run (only where the secret side is
-        here: the memo holds expected values)."""
-        a = self.assignment
-        memo = a.memo
-        if memo is None or not a.full or not (self.learned or memo.get("hidden") is None):
-            return
-        memo["hidden"] = [hidden_to_json(pc) for pc in a.hidden()]
-        # the most recently used, at most so many: a memo stays quick to read however
-        # many different submissions taught it
-        replies = list(self.replies.items())[-self.MEMO_REPLIES:]
-        verdicts = list(self.verdicts.items())[-self.MEMO_VERDICTS:]
-        memo["replies"] = [[list(k), v] for k, v in replies]
-        memo["verdicts"] = [[list(k), cr if isinstance(cr, dict) else cr.to_json()]
-                            for k, cr in verdicts]
-        write_memo(memo_path(a.root, a.name), memo)
-        self.learned = 0
+        """Keep what this judge learned for the next run (:meth:`Memory.save`)."""
+        self.memory.save(self.assignment)
 
     # ------------------------------------------------------------------ sessions
     def _open(self, run: "GradingRun") -> tuple[Session | None, LoadError | None]:
@@ -431,10 +353,7 @@ class Judge:
             run.deaths[pc.case.func] = run.deaths.get(pc.case.func, 0) + 1
         cr = out.cached or verdict(pc, out, self.time_scale)
         if out.key is not None and out.cached is None:
-            if len(self.verdicts) >= self.CACHE_LIMIT:
-                self.verdicts.clear()
-            self.verdicts[out.key] = copy.copy(cr)
-            self.learned += 1
+            self.memory.keep_verdict(out.key, cr)
         cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
         return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 

@@ -377,26 +377,6 @@ def decode(v: Any) -> Any:
     return Decoder().decode(v)
 
 
-def to_binary(tree: Any, depth: int = 0) -> Any:
-    """A tree in its JSON form (arrays as base64 text, as in the cases files) in its
-    message form (arrays as bytes), without building a single value: no numpy arrays, no
-    DataFrames.  The arrays' sizes are checked as :class:`Decoder` checks them."""
-    if depth > MAX_DEPTH:
-        raise WireError("the value is too deeply nested")
-    t = type(tree)
-    if t is list:
-        return [to_binary(x, depth + 1) for x in tree]
-    if t is not dict:
-        return tree
-    if len(tree) == 1 and "__nd__" in tree:
-        body = tree["__nd__"]
-        if isinstance(body, list) and len(body) == 3 and isinstance(body[2], str):
-            arr = _load_array(body)
-            return {"__nd__": [body[0], list(body[1]), arr.tobytes()]}
-        return tree
-    return {k: to_binary(v, depth + 1) for k, v in tree.items()}
-
-
 def generator_state(g: np.random.Generator) -> Any:
     return _jsonable_state(g.bit_generator.state)
 

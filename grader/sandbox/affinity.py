@@ -57,13 +57,16 @@ def pin(cpu: int | None) -> bool:
 def one_core() -> Iterator[int | None]:
     """This process on the core it runs on meanwhile (its former cores given back after);
     yields that core for the runner to join, or None when pinning is off or impossible."""
+    if not enabled():
+        yield None
+        return
     saved = allowed()
-    cpu = current() if enabled() and len(saved) > 1 else (saved[0] if len(saved) == 1 else None)
-    if cpu is not None and cpu not in saved:
+    cpu = saved[0] if len(saved) == 1 else current()
+    if cpu not in saved:
         cpu = None
     pinned = len(saved) > 1 and pin(cpu)
     try:
-        yield cpu if enabled() else None
+        yield cpu
     finally:
         if pinned:
             try:
