@@ -38,6 +38,25 @@ class Replier(Protocol):
               case: str | None = None) -> dict[str, Any]: ...
 
 
+@dataclass
+class Batch:
+    """How a batch of calls comes back (:mod:`grader.runner.holding`): ``held``, its
+    results together at its end, but for a call the judge was told runs (it called
+    back: ``told``), whose result comes at once; from the call a ``running`` frame names
+    on (``free_from``), one by one."""
+
+    size: int = 1
+    held: bool = False
+    told: int | None = None
+    free_from: int | None = None
+
+    def sure(self, index: int) -> bool:
+        """Whether a runner lost while the judge waits for call ``index`` was lost in
+        that very call (and not in a later one, with this one's result held back)."""
+        return (not self.held or index == self.size - 1 or self.told == index
+                or (self.free_from is not None and index >= self.free_from))
+
+
 class StudentCallableError(Exception):
     """A student callable that the judge invoked (through a substitute) failed."""
 
@@ -53,6 +72,7 @@ class Outcome:
     key: tuple[Any, ...] | None = None      # (case, packed returned value, recorded calls)
     cached: CaseResult | None = None        # the verdict on this very value, seen before
     own: Any = None                         # the log of the submission's own helpers' calls
+    sure: bool = True                       # a timeout or death is this call's (see Batch)
 
 
 class Call:
@@ -81,6 +101,7 @@ class Call:
         self.calls: list[tuple[str, Any]] = []
         self.helpers: list[str] = []  # own helpers that ran for want of a recorded answer
         self.off_path = ""  # a grader callable asked where its tape has no answer
+        self.batch = Batch()  # the batch this call is part of (shared by its calls)
 
     def request(self) -> dict[str, Any]:
         c = self.pc.case
@@ -104,10 +125,11 @@ class Call:
                 raise wire.WireError("a result arrived out of order")
         except ChannelTimeout:
             self.session.kill()
-            return Outcome("timeout", calls=self.calls)
+            return Outcome("timeout", calls=self.calls, sure=self.batch.sure(self.index))
         except (ChannelClosed, wire.WireError) as e:
             self.session.kill()
-            return Outcome("died", error={"message": str(e)}, calls=self.calls)
+            return Outcome("died", error={"message": str(e)}, calls=self.calls,
+                           sure=self.batch.sure(self.index))
         status = str(msg.get("status", "error"))
         out = Outcome(status, stdout=str(msg.get("stdout", ""))[:65536],
                       warnings=[str(w)[:300] for w in msg.get("warnings", [])][:20],
@@ -135,8 +157,13 @@ class Call:
             got = msg.get("op")
             if got == op:
                 return msg
-            if got == "callback":
+            if got == "callback":  # from this call: what was held back came first
+                self.batch.told = self.index
                 self.session.send(self._answer(msg))
+            elif got == "running":  # what was held back came: the rest comes call by call
+                at = msg.get("index")
+                if isinstance(at, int) and not isinstance(at, bool) and at <= self.index:
+                    self.batch.free_from = at
             else:
                 raise wire.WireError(f"unexpected message {got!r} from the runner")
 

@@ -13,10 +13,11 @@ from typing import Any, Callable
 
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
-from grader.judge.calls import Call, Outcome, StudentCallableError
+from grader.judge.calls import Batch, Call, Outcome
 from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
-from grader.judge.memory import Memory, recording, replayed
+from grader.judge.memory import Memory
+from grader.judge.replies import answer, own_mismatch
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
 from grader.judge.state import GradingRun
@@ -39,6 +40,11 @@ class GradingDeadline(Exception):
         super().__init__(f"grading took over {seconds:g} s and was stopped (several "
                          "functions that hang?)")
         self.seconds = seconds
+
+
+class LostTrack(Exception):
+    """A runner was lost while a batch's results were held back: which call lost it is
+    not known, so those calls run again, one frame each (:mod:`grader.runner.holding`)."""
 
 
 class Judge:
@@ -81,66 +87,14 @@ class Judge:
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
               case: str | None = None) -> dict[str, Any]:
-        """``fn``'s answer to a callback, as a ``reply`` message.
-
-        The reference and the grader's callables are deterministic: the same arguments
-        get the same reply, so replies are kept (per case for the grader's callables,
-        ``case``), keyed by the packed arguments.  Arguments that hold a student callable
-        are kept with the calls ``fn`` made of it and what they returned: the reply holds
-        again when the student's callable, called the same way, returns the same again
-        (checked by calling it: :func:`grader.judge.memory.replayed`).
-        """
-        key = hit = None
-        via = b"__callable__" in payload
-        if not via or (case is None and invoker is not None):
-            key = (name, payload) if case is None else (case, name, payload)
-            hit = self.memory.reply(key)
-            if hit is not None and not via:
-                return hit
-        log: list[list[Any]] = []
-        dec = wire.Decoder(on_callable=recording(invoker, log) if via and key else invoker,
-                           allow_dataframe=True)
-        try:
-            if hit is not None:  # through a student callable: it must do as it did then
-                again = replayed(hit, invoker)
-                if again is not None:
-                    return again
-            args, kwargs = dec.decode(wire.unpack_value(payload))
-            value = fn(*args, **dict(kwargs))
-            reply = {"op": "reply", "value": wire.pack_value(wire.encode(value)),
-                     "rng_states": [wire.generator_state(g) for g in dec.rngs]}
-            if key is not None:
-                self.memory.remember(key, {**reply, "invoked": log} if via else reply)
-            return reply
-        except (ChannelTimeout, ChannelClosed):
-            raise
-        except StudentCallableError as e:
-            return {"op": "reply", "error": str(e)}
-        except Exception as e:  # noqa: BLE001 - bad arguments from the student
-            return {"op": "reply", "error": f"{label} failed on the arguments your code passed: "
-                                            f"{type(e).__name__}: {str(e)[:300]}"}
+        """``fn``'s answer to a callback, as a ``reply`` message (kept: see
+        :func:`grader.judge.replies.answer`)."""
+        return answer(self.memory, fn, name, payload, label, invoker, case)
 
     def _own_valid(self, call: Call, out: Outcome) -> str | None:
-        """None when every logged call of the submission's own helpers gave exactly what
-        the reference gives on the same arguments (the same packed value: same types,
-        shapes and bits; the same generator states after), so the call ran exactly as it
-        would have with substitutes; else the name of the first helper that did not."""
-        ref = self.assignment.reference
-        log = out.own
-        if not isinstance(log, list):
-            return call.own[0] if call.own else None
-        for entry in log:
-            if not isinstance(entry, dict) or str(entry.get("name")) not in call.own:
-                return call.own[0]
-            name = str(entry["name"])
-            fn = getattr(ref, name, None)
-            if entry.get("raised") or not isinstance(entry.get("args"), bytes) or fn is None:
-                return name
-            reply = self.reply(fn, name, entry["args"], name)
-            if ("error" in reply or entry.get("value") != reply["value"]
-                    or entry.get("rng_states", []) != reply["rng_states"]):
-                return name
-        return None
+        """None when the call's own-helper log checks out against the reference; else the
+        first helper that did not (:func:`grader.judge.replies.own_mismatch`)."""
+        return own_mismatch(self.assignment.reference, call.own, out.own, self.reply)
 
     def save_memo(self) -> None:
         """Keep what this judge learned for the next run (:meth:`Memory.save`)."""
@@ -251,11 +205,14 @@ class Judge:
         A batch that loses its runner (a timeout, a crash, a thread left running) goes
         on in a fresh one with the calls it had not reached.  A call made with the
         submission's own helpers whose log does not check out, or that times out or ends
-        its runner, is run again with substitutes.
+        its runner, is run again with substitutes.  A batch's results come in one frame
+        (held back), unless a runner was lost before it could say which call it was in:
+        those calls run again, one frame each.
         """
         done: dict[int, CaseResult] = {}
         own = self._own_helpers(run, item)
         plain: set[int] = set()  # cases to run with substitutes only
+        strict: set[int] = set()  # cases whose results come one frame each
         todo = list(cases)
         while todo:
             self._check_limit(run)
@@ -276,7 +233,11 @@ class Judge:
                     batch[-1].limit = self.limit[0] if self.limit else None
             if not batch:
                 break
-            todo = self._run_batch(run, session, batch, plain, done)
+            shared = Batch(len(batch), len(batch) > 1 and not any(id(c.pc) in strict
+                                                                  for c in batch))
+            for call in batch:
+                call.batch = shared
+            todo = self._run_batch(run, session, batch, (plain, strict), done)
             if not session.alive:  # timed out, died, or asked for a fresh runner
                 run.session = None
         return done
@@ -299,12 +260,16 @@ class Judge:
             run.gave = item.id
         return run.session
 
-    def _run_batch(self, run: "GradingRun", session: Session, batch: list[Call], plain: set[int],
+    def _run_batch(self, run: "GradingRun", session: Session, batch: list[Call],
+                   marks: tuple[set[int], set[int]],
                    done: dict[int, CaseResult]) -> list[PreparedCase]:
         """Send a batch and judge its results in order; returns the cases to run again
-        (own-helper runs that did not check out first, then what a lost runner left)."""
+        (own-helper runs that did not check out first, then what a lost runner left).
+        ``marks``: the cases to run with substitutes only, and one frame each."""
+        plain, strict = marks
         try:
-            session.send({"op": "calls", "calls": [c.request() for c in batch]})
+            session.send({"op": "calls", "calls": [c.request() for c in batch],
+                          "hold": batch[0].batch.held})
         except (ChannelClosed, ChannelTimeout, wire.WireError):
             session.kill()
         again: list[PreparedCase] = []
@@ -315,6 +280,9 @@ class Judge:
                 cr = self._judge_call(run, call)
             except GradingDeadline:
                 raise
+            except LostTrack:
+                strict.update(id(c.pc) for c in batch[k:])
+                return again + [c.pc for c in batch[k:]]
             except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
                 session.kill()
                 pc = call.pc
@@ -336,6 +304,8 @@ class Judge:
         out = call.collect()
         if out.status == "timeout" and call.limit is not None and call.deadline >= call.limit:
             self._check_limit(run)  # the whole submission's time ran out, not this call's
+        if out.status in ("timeout", "died") and not out.sure:
+            raise LostTrack()
         if call.own:
             if out.status in ("timeout", "died"):  # a helper may be to blame
                 bad: list[str] = list(call.own)

@@ -10,15 +10,11 @@ last, so what goes back on disk is what is still in use, at most so much of it.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from typing import Any
 
 from grader.course.memo import hidden_to_json, memo_path, write_memo
 from grader.course.spec import Assignment
-from grader.protocol import wire
 from grader.result import CaseResult
-
-Invoker = Callable[[str], Callable[..., Any]]
-
 
 class Memory:
     CACHE_LIMIT = 50_000  # entries of each, in memory
@@ -92,35 +88,3 @@ class Memory:
 
 
 # ---------------------------------------------------------------------- student callables
-
-
-def recording(invoker: Invoker | None, log: list[list[Any]]) -> Invoker | None:
-    """``invoker``, with each call of a student callable and its value kept in ``log``."""
-    if invoker is None:
-        return None
-
-    def handle(name: str) -> Callable[..., Any]:
-        fn = invoker(name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            value = fn(*args, **kwargs)
-            log.append([name, wire.pack_value(wire.encode([list(args), kwargs])),
-                        wire.pack_value(wire.encode(value))])
-            return value
-
-        return call
-
-    return handle
-
-
-def replayed(kept: dict[str, Any], invoker: Invoker | None) -> dict[str, Any] | None:
-    """A kept reply whose calls of the student's callable give what they gave then,
-    called again in the same order; None at the first that does not."""
-    if invoker is None:
-        return None
-    for handle, args, value in kept.get("invoked", []):
-        a, k = wire.Decoder().decode(wire.unpack_value(args))
-        got = invoker(str(handle))(*a, **dict(k))
-        if wire.pack_value(wire.encode(got)) != value:
-            return None
-    return {k: v for k, v in kept.items() if k != "invoked"}

@@ -19,6 +19,7 @@ from typing import Any
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
 from grader.runner.capture import CallScope, thread_count, threads_possible
+from grader.runner.holding import Holding
 from grader.runner.module import ModuleHost
 
 ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
@@ -52,6 +53,7 @@ class Runner(ModuleHost):
         self.arguments: dict[bytes, Any] = {}  # large packed arguments, decoded
         self.cached_bytes = 0
         self.depth = 0  # own helpers running now (only the outermost is logged)
+        self.holding = Holding(channel)  # a batch's results, sent together
 
     # ------------------------------------------------------------------ the loop
     def serve(self) -> None:
@@ -95,6 +97,7 @@ class Runner(ModuleHost):
         def proxy(*args: Any, **kwargs: Any) -> Any:
             enc = wire.Encoder(callable_name=self._register)
             payload = enc.encode([list(args), kwargs])
+            self.holding.told()  # the judge now knows which call runs (holding.py)
             ch.send({"op": "callback", "name": name, "args": wire.pack_value(payload)})
             while True:
                 reply = ch.recv()
@@ -142,24 +145,32 @@ class Runner(ModuleHost):
                                               f"{err['type']}: {err['message'][:300]}"}
 
     def _calls(self, msg: dict[str, Any]) -> None:
-        """A batch of calls, run in order; each result is sent as soon as it is ready.
+        """A batch of calls, run in order.
 
-        The judge sends an item's calls at once, so a call costs one message each way
-        (plus its callbacks) and no wait for the judge between calls.  A call that leaves
-        a thread running ends the batch (and the runner): the judge re-sends the rest to a
-        fresh runner.
+        The judge sends an item's calls at once, so a call costs no wait for the judge
+        between calls.  Asked to (``hold``), the runner sends the results together at the
+        end, or as they come from :data:`~grader.runner.holding.FLUSH_AFTER` on
+        (:mod:`grader.runner.holding`); else each as soon as it is ready.  A call that
+        leaves a thread running ends the batch (and the runner): the judge re-sends the
+        rest to a fresh runner.
         """
         calls = msg.get("calls")
         if not isinstance(calls, list):
             self._send({"op": "error", "message": "calls must be a list"}, msg)
             return
-        with CallScope() as self.scope:
-            for index, call in enumerate(calls):
-                reply = self._call(call if isinstance(call, dict) else {})
-                reply["index"] = index
-                self._send(reply, msg)
-                if self.finished:
-                    return
+        if msg.get("hold") is True and len(calls) > 1 and Holding.possible():
+            self.holding.start(msg.get("nonce"))
+        try:
+            with CallScope() as self.scope:
+                for index, call in enumerate(calls):
+                    self.holding.next_call(index)
+                    reply = self._call(call if isinstance(call, dict) else {})
+                    reply["index"] = index
+                    self._send(reply, msg)
+                    if self.finished:
+                        return
+        finally:
+            self.holding.stop()
 
     def _argument(self, data: Any, dec: wire.Decoder) -> Any:
         """One packed argument of a call.  A large one (a data set that several cases

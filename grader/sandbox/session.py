@@ -80,7 +80,11 @@ class Session:
                 raise wire.WireError("unreadable message from the runner "
                                      f"({type(e).__name__})") from None
             op = msg.get("op")
-            if op in _REPLIES:
+            if op == "running":  # a batch's results held back came early (runner/holding.py)
+                pending = self.pending.get("result")
+                if pending is None or msg.get("nonce") != pending[0]:
+                    continue
+            elif op in _REPLIES:
                 pending = self.pending.get(op)
                 if pending is None or msg.get("nonce") != pending[0]:
                     continue  # unasked for, or not for this request

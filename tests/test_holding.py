@@ -1,0 +1,109 @@
+"""A batch's results come back together, and a call that hangs or ends its process is
+still charged to itself alone (grader/runner/holding.py, the judge's strict re-run)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from grader.protocol import wire
+from grader.protocol.channel import Channel
+
+# the sigmoid item's 13 cases run in one batch (sigmoid's and predict_proba's, whose
+# sigmoid is the grader's); the 8th is sigmoid on a 2-d array
+ON_2D = "_ref_sigmoid = sigmoid\n\n\ndef sigmoid(h):\n    if np.ndim(h) == 2:\n{}\n" \
+        "    return _ref_sigmoid(h)\n"
+EXITS = ON_2D.format("        import os\n        os._exit(0)")
+HANGS = ON_2D.format("        while True:\n            pass")
+HANGS_DEAF = ON_2D.format("        import signal\n"  # no timer can tell the judge
+                          "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                          "        while True:\n            pass")
+
+
+def sigmoid_cases(result):
+    (item,) = [i for i in result.items if i.id == "sigmoid"]
+    return item.cases
+
+
+def test_a_call_that_ends_its_process_late_in_a_batch_is_the_only_one_charged(grade_hw1,
+                                                                              variant):
+    cases = sigmoid_cases(grade_hw1(variant(EXITS), items=["sigmoid"]))
+    failed = [c for c in cases if not c.passed]
+    assert [c.name for c in failed] == ["a 2-d array"], [(c.name, c.message) for c in cases]
+    assert "died during the call" in failed[0].message
+    assert len(cases) == 13
+
+
+def test_a_call_that_hangs_late_in_a_batch_is_charged_and_ends_its_function(grade_hw1,
+                                                                           variant):
+    for text in (HANGS, HANGS_DEAF):
+        cases = sigmoid_cases(grade_hw1(variant(text), items=["sigmoid"], time_scale=0.1))
+        statuses = [(c.name, c.status, c.check) for c in cases if not c.passed]
+        assert len(cases) == 13 and cases[7].name == "a 2-d array", statuses
+        assert cases[7].status == "timeout", statuses
+        assert [c.name for c in cases if not c.passed] == [
+            "a 2-d array", "a float32 array", "|h| from 700 to 1e4", "h = -1e4"], statuses
+        assert all(c.check == "not run" for c in cases[8:11]), statuses
+
+
+class _CountingSocket:
+    """A socket that counts its writes."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock, self.writes = sock, 0
+
+    def sendall(self, data: bytes) -> None:
+        self.writes += 1
+        self.sock.sendall(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.sock, name)
+
+
+SOURCE = "import time\n\ndef same(x):\n    return x\n\ndef slow(x):\n    time.sleep(0.3)\n" \
+         "    return x\n"
+
+
+def _runner_writes(batches: list[tuple[list[str], bool]]) -> tuple[int, list[dict]]:
+    """Serve ``batches`` ((function names, hold)) with a real runner in a child process:
+    how many writes its socket took (after loading), and the frames the judge read."""
+    judge_end, runner_end = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the runner
+        code = 99
+        try:
+            from grader.runner.calls import Runner  # here only: check() tells by the import
+
+            judge_end.close()
+            counting = _CountingSocket(runner_end)
+            Runner(Channel(counting)).serve()  # type: ignore[arg-type]
+            code = counting.writes
+        finally:
+            os._exit(code)
+    runner_end.close()
+    ch, frames = Channel(judge_end), []
+    ch.send({"op": "load", "code": SOURCE, "filename": "s.py", "module": "s", "timeout": 10})
+    assert ch.recv(time.monotonic() + 30)["status"] == "ok"
+    for names, hold in batches:
+        ch.send({"op": "calls", "hold": hold, "calls": [
+            {"func": n, "args": [wire.pack_value(wire.encode(k))]} for k, n in enumerate(names)]})
+        while not frames or frames[-1].get("index") != len(names) - 1 \
+                or frames[-1]["op"] != "result":
+            frames.append(ch.recv(time.monotonic() + 30))
+    ch.send({"op": "exit"})
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) - 1, frames  # the load's reply is one write
+
+
+def test_a_batch_results_go_in_one_write_and_a_slow_call_lets_them_go():
+    writes, frames = _runner_writes([(["same"] * 6, True)])
+    assert writes == 1 and [f["index"] for f in frames] == list(range(6))
+    writes, _ = _runner_writes([(["same"] * 6, False)])
+    assert writes == 6  # asked to send them as they come
+    # a call that runs past the timer: what was held goes, naming the call that runs;
+    # the rest come one by one
+    writes, frames = _runner_writes([(["same", "same", "slow", "same"], True)])
+    assert [(f["op"], f.get("index")) for f in frames] == [
+        ("result", 0), ("result", 1), ("running", 2), ("result", 2), ("result", 3)]
+    assert writes == 3
