@@ -16,6 +16,7 @@ from grader.course.memo import hidden_to_json, memo_path, write_memo
 from grader.course.spec import Assignment
 from grader.result import CaseResult
 
+
 class Memory:
     CACHE_LIMIT = 50_000  # entries of each, in memory
     MEMO_REPLIES = 5_000  # kept on disk, the most recently used
@@ -85,6 +86,3 @@ class Memory:
                             for k, cr in verdicts]
         write_memo(memo_path(a.root, a.name), memo)
         self.learned = 0
-
-
-# ---------------------------------------------------------------------- student callables
