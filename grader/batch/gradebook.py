@@ -305,9 +305,6 @@ class Gradebook:
         return [r[0] for r in self.conn.execute(
             "SELECT DISTINCT assignment FROM submissions ORDER BY assignment")]
 
-    def integrity(self) -> str:
-        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
-
 
 def _alive(pid: int) -> bool:
     """Whether a process of this machine is running (a gradebook is used on one machine)."""
