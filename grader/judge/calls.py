@@ -32,10 +32,9 @@ class Replier(Protocol):
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]: ...
 
-
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: str | None = None) -> dict[str, Any]: ...
+              case: str | None = None, learn: bool = False) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -82,9 +81,10 @@ class Call:
     judge then collects their results in order (:meth:`collect`), answering callbacks
     meanwhile.
     ``own`` names graded functions the submission's own versions stand in for, because
-    they already passed their items: the runner logs their calls and the judge
-    (``Judge._own_valid``)
-    checks the log against the reference.
+    they already passed their items: the runner logs their calls and the judge checks
+    the log against the reference's answers, by digest
+    (:func:`grader.judge.replies.own_mismatch`); a call with ``learn`` runs with
+    substitutes only and has their answers kept by digest.
     """
 
     def __init__(self, judge: Replier, session: Session, item: Item, pc: PreparedCase,
@@ -98,6 +98,7 @@ class Call:
         self.deadline = 0.0
         self.limit: float | None = None  # the whole submission's deadline (monotonic), if any
         self.own = tuple(s for s in own if s != pc.case.func)
+        self.learn = False  # keep the substitutes' answers by digest (replies.learned)
         self.calls: list[tuple[str, Any]] = []
         self.helpers: list[str] = []  # own helpers that ran for want of a recorded answer
         self.off_path = ""  # a grader callable asked where its tape has no answer
@@ -180,7 +181,7 @@ class Call:
                 return {"op": "reply", "fallback": True}
             return self.judge.reply(getattr(ref, name), name, payload,
                                     f"{name} (the grader's reference, standing in for yours)",
-                                    self._invoker)
+                                    self._invoker, learn=self.learn)
         if name in self.pc.callables:
             self.calls.append((name, payload))
             fn = self.pc.callables[name]

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
-from grader.judge.calls import Batch, Call, Outcome
+from grader.judge.calls import Batch, Call
 from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.memory import Memory
@@ -65,6 +65,7 @@ class Judge:
         # calls run again with substitutes because the own-helper log did not check out,
         # by helper: a correct submission graded where judge and runner share a BLAS has none
         self.own_reruns: dict[str, int] = {}
+        self.own_checked = 0  # calls run with the submission's own helpers, their logs checked
         self.cpu: int | None = None  # the core this judge grades on, and its runners with it
         self.limit: tuple[float, float] | None = None  # (deadline, seconds): see grade()
 
@@ -86,15 +87,10 @@ class Judge:
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: str | None = None) -> dict[str, Any]:
+              case: str | None = None, learn: bool = False) -> dict[str, Any]:
         """``fn``'s answer to a callback, as a ``reply`` message (kept: see
         :func:`grader.judge.replies.answer`)."""
-        return answer(self.memory, fn, name, payload, label, invoker, case)
-
-    def _own_valid(self, call: Call, out: Outcome) -> str | None:
-        """None when the call's own-helper log checks out against the reference; else the
-        first helper that did not (:func:`grader.judge.replies.own_mismatch`)."""
-        return own_mismatch(self.assignment.reference, call.own, out.own, self.reply)
+        return answer(self.memory, fn, name, payload, label, invoker, case, learn)
 
     def save_memo(self) -> None:
         """Keep what this judge learned for the next run (:meth:`Memory.save`)."""
@@ -228,9 +224,11 @@ class Judge:
                 if skip is not None:
                     done[id(pc)] = skip
                 else:
+                    known = id(pc) not in plain and pc.ref in self.memory.paths
                     batch.append(Call(self, session, item, pc, len(batch), self.time_scale,
-                                      () if id(pc) in plain else own))
+                                      own if known else ()))
                     batch[-1].limit = self.limit[0] if self.limit else None
+                    batch[-1].learn = bool(own) and not known
             if not batch:
                 break
             shared = Batch(len(batch), len(batch) > 1 and not any(id(c.pc) in strict
@@ -310,8 +308,9 @@ class Judge:
             if out.status in ("timeout", "died"):  # a helper may be to blame
                 bad: list[str] = list(call.own)
             else:
-                first = self._own_valid(call, out)
+                first = own_mismatch(call.own, out.own, self.memory)
                 bad = [first] if first is not None else []
+                self.own_checked += 1
             if bad:
                 for name in bad:
                     self.own_reruns[name] = self.own_reruns.get(name, 0) + 1
@@ -324,6 +323,8 @@ class Judge:
         cr = out.cached or verdict(pc, out, self.time_scale)
         if out.key is not None and out.cached is None:
             self.memory.keep_verdict(out.key, cr)
+        if call.learn and cr.passed:  # its substitutes' answers are now known by digest
+            self.memory.keep_path(pc.ref)
         cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
         return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
 

@@ -1,6 +1,7 @@
 """The judge's answers to a runner's callbacks (the reference standing in for a graded
 function, the grader's callables), kept by the exact bytes of their arguments; and the
-check of a log of the submission's own helpers' calls against the reference's answers.
+check of a log of the submission's own helpers' calls against the reference's answers,
+learned by digest (:mod:`grader.protocol.digest`) from calls run with substitutes.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from typing import Any, Callable
 
 from grader.judge.calls import StudentCallableError
 from grader.judge.memory import Memory
-from grader.protocol import wire
+from grader.protocol import digest, wire
 from grader.protocol.channel import ChannelClosed, ChannelTimeout
 
 Invoker = Callable[[str], Callable[..., Any]]
 
 
 def answer(memory: Memory, fn: Callable[..., Any], name: str, payload: bytes, label: str,
-           invoker: Invoker | None = None, case: str | None = None) -> dict[str, Any]:
-    """``fn``'s answer to a callback, as a ``reply`` message.
+           invoker: Invoker | None = None, case: str | None = None,
+           learn: bool = False) -> dict[str, Any]:
+    """``fn``'s answer to a callback, as a ``reply`` message; with ``learn``, also kept by
+    digest (:func:`learned`), for own-helper logs to be checked against.
 
     The reference and the grader's callables are deterministic: the same arguments get
     the same reply, so replies are kept in ``memory`` (per case for the grader's
@@ -32,7 +35,7 @@ def answer(memory: Memory, fn: Callable[..., Any], name: str, payload: bytes, la
         key = (name, payload) if case is None else (case, name, payload)
         hit = memory.reply(key)
         if hit is not None and not via:
-            return hit
+            return learned(memory, name, payload, hit) if learn else hit
     log: list[list[Any]] = []
     dec = wire.Decoder(on_callable=recording(invoker, log) if via and key else invoker,
                        allow_dataframe=True)
@@ -47,7 +50,7 @@ def answer(memory: Memory, fn: Callable[..., Any], name: str, payload: bytes, la
                  "rng_states": [wire.generator_state(g) for g in dec.rngs]}
         if key is not None:
             memory.remember(key, {**reply, "invoked": log} if via else reply)
-        return reply
+        return learned(memory, name, payload, reply) if learn and not via else reply
     except (ChannelTimeout, ChannelClosed):
         raise
     except StudentCallableError as e:
@@ -57,27 +60,38 @@ def answer(memory: Memory, fn: Callable[..., Any], name: str, payload: bytes, la
                                         f"{type(e).__name__}: {str(e)[:300]}"}
 
 
-def own_mismatch(reference: Any, own: tuple[str, ...], log: Any,
-                 reply: Callable[[Callable[..., Any], str, bytes, str], dict[str, Any]]
-                 ) -> str | None:
+def learned(memory: Memory, name: str, payload: bytes, reply: dict[str, Any]
+            ) -> dict[str, Any]:
+    """``reply``, once the digests of its call are kept: of the arguments as they came,
+    of the value and generator states as they go back (a runner's own ``name`` logs the
+    same two digests for the same call: :class:`grader.runner.calls.Runner`)."""
+    if "error" not in reply and "fallback" not in reply:
+        try:
+            args = digest.of_message(wire.unpack_value(payload))
+            value = digest.Digest()
+            value.feed(wire.Decoder().decode(wire.unpack_value(reply["value"])))
+            memory.keep_digest(name, args, value.states(list(reply["rng_states"])).digest())
+        except (wire.WireError, KeyError, TypeError, ValueError):
+            pass  # not kept: a log with this call does not check out, and runs again
+    return reply
+
+
+def own_mismatch(own: tuple[str, ...], log: Any, memory: Memory) -> str | None:
     """None when every logged call of the submission's own helpers (``own``: their
-    names) gave exactly what the reference gives on the same arguments (``reply``: the
-    reference's answer; the same packed value, so the same types, shapes and bits; the
-    same generator states after), so the call ran exactly as it would have with
-    substitutes; else the name of the first helper that did not."""
+    names) gave what the reference gives on the same arguments: the digest of its value
+    and generator states after is the one kept for the digest of its arguments (the
+    same packed value, so the same types, shapes and bits), so the call ran exactly as
+    it would have with substitutes; else the name of the first helper that did not (or
+    whose call is not known)."""
     if not isinstance(log, list):
         return own[0] if own else None
     for entry in log:
-        if not isinstance(entry, dict) or str(entry.get("name")) not in own:
+        if not (isinstance(entry, list) and len(entry) == 3 and entry[0] in own):
             return own[0]
-        name = str(entry["name"])
-        fn = getattr(reference, name, None)
-        if entry.get("raised") or not isinstance(entry.get("args"), bytes) or fn is None:
-            return name
-        got = reply(fn, name, entry["args"], name)
-        if ("error" in got or entry.get("value") != got["value"]
-                or entry.get("rng_states", []) != got["rng_states"]):
-            return name
+        name, args, value = entry
+        if (not isinstance(args, bytes) or not isinstance(value, bytes)
+                or memory.answered(name, args) != value):
+            return str(name)
     return None
 
 

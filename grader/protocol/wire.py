@@ -147,6 +147,8 @@ class Encoder:
             return {"__rng__": _jsonable_state(v.bit_generator.state)}
         if isinstance(v, RemoteCallable):
             return {"__callable__": v.name}
+        if isinstance(v, Opaque):  # as it came: encoding what was decoded changes nothing
+            return {"__opaque__": v.type_name}
         if self._callable_name is not None:
             name = self._callable_name(v)
             if name is not None:
@@ -240,34 +242,6 @@ def pack_value(tree: Any) -> bytes:
 def unpack_value(data: Any) -> Any:
     """The tree of a packed value; anything malformed is a :class:`WireError`."""
     return unpackb(data)
-
-
-def fresh(v: Any, rngs: list[tuple[np.random.Generator, np.random.Generator]] | None = None,
-          depth: int = 0) -> Any:
-    """A copy of ``v`` equal to ``Decoder().decode(encode(v))``, without the round trip.
-
-    Plain values, numeric little-endian arrays, lists, tuples, dicts and generators are
-    copied directly (each generator as a new one in the same state; ``rngs`` collects
-    (original, copy) pairs); anything else goes through the wire format itself.
-    """
-    t = type(v)
-    if t is float or t is int or t is str or t is bool or v is None:
-        return v
-    if t is np.ndarray and v.dtype.str in _DTYPES and v.dtype.kind in NUMERIC_KINDS:
-        return v.copy(order="C")
-    if depth < MAX_DEPTH:
-        if t is list:
-            return [fresh(x, rngs, depth + 1) for x in v]
-        if t is tuple:
-            return tuple([fresh(x, rngs, depth + 1) for x in v])
-        if t is dict and all(type(k) is str for k in v):
-            return {k: fresh(x, rngs, depth + 1) for k, x in v.items()}
-        if t is np.random.Generator:
-            copy = make_generator(generator_state(v))
-            if rngs is not None:
-                rngs.append((v, copy))
-            return copy
-    return Decoder().decode(Encoder().encode(v))
 
 
 # --------------------------------------------------------------------------- decoding

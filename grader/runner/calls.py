@@ -16,7 +16,7 @@ import copy
 import types
 from typing import Any
 
-from grader.protocol import wire
+from grader.protocol import digest, wire
 from grader.protocol.channel import Channel, ChannelClosed
 from grader.runner.capture import CallScope, thread_count, threads_possible
 from grader.runner.holding import Holding
@@ -24,8 +24,8 @@ from grader.runner.module import ModuleHost
 
 ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
 ARG_CACHE_BYTES = 64 * 1024 * 1024
-LOG_CAP = 40_000  # wire nodes (up to 8 numbers each) of own-helper calls logged per call;
-#                  past it the judge answers the rest, as substitutes
+LOG_CAP = 20_000  # own-helper calls logged per call; past it the judge answers the rest,
+#                  as substitutes
 TRACE_CAP = 4 * 1024
 
 
@@ -48,8 +48,7 @@ class Runner(ModuleHost):
         self.can_thread = threads_possible()  # else no call can leave a thread running
         self.scope = CallScope()  # what the calls of the batch at hand run under
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
-        self.log: list[dict[str, Any]] | None = None  # the current call's own-helper calls
-        self.logged = 0  # their size, in wire nodes
+        self.log: list[list[Any]] | None = None  # the current call's own-helper calls
         self.arguments: dict[bytes, Any] = {}  # large packed arguments, decoded
         self.cached_bytes = 0
         self.depth = 0  # own helpers running now (only the outermost is logged)
@@ -192,11 +191,13 @@ class Runner(ModuleHost):
 
         Used only for functions that already passed every case of their own item: each
         call runs on fresh copies of its arguments (as a substitute's would) and goes
-        into the call's log, (arguments, value, generator states after) as wire data,
-        which the judge checks against the reference.  The caller gets a fresh copy of
-        the value, as it would from the judge.  Calls made while one is running (a helper
-        of a helper) are not logged: a substitute would not have made them.  A call
-        that passes a callable goes to the judge as a substitute call does.
+        into the call's log as [name, digest of the arguments, digest of the value and
+        of the generator states after] (:mod:`grader.protocol.digest`; None for the
+        value when the call raised or returned what is not data), which the judge looks
+        up in the reference's answers.  The caller gets a fresh copy of the value, as it
+        would from the judge.  Calls made while one is running (a helper of a helper)
+        are not logged: a substitute would not have made them.  A call that passes a
+        callable goes to the judge as a substitute call does.
         """
         original = self.originals.get(name)
         if not callable(original):
@@ -206,34 +207,30 @@ class Runner(ModuleHost):
         def own(*args: Any, **kwargs: Any) -> Any:
             if self.depth or self.log is None:
                 return original(*args, **kwargs)
-            enc = wire.Encoder(callable_name=self._register)
-            handles = len(self.handles)
-            payload = enc.encode([list(args), kwargs])
-            if len(self.handles) != handles or self.logged >= LOG_CAP:
+            if len(self.log) >= LOG_CAP:
                 return fallback(*args, **kwargs)
             rngs: list[tuple[Any, Any]] = []
-            fresh_args, fresh_kwargs = wire.fresh((list(args), kwargs), rngs)
-            entry: dict[str, Any] = {"name": name, "args": wire.pack_value(payload)}
+            given = digest.Digest(rngs, callables=False)
+            try:
+                fresh_args, fresh_kwargs = given.copy([list(args), kwargs])
+            except digest.HasCallable:
+                return fallback(*args, **kwargs)
+            entry: list[Any] = [name, given.digest(), None]
             self.log.append(entry)
             self.depth += 1
             try:
                 value = original(*fresh_args, **fresh_kwargs)
-            except BaseException:
-                entry["raised"] = True
-                raise
             finally:
                 self.depth -= 1
-            out = wire.Encoder()
+            got = digest.Digest()
             try:
-                entry["value"] = wire.pack_value(out.encode(value))
+                fresh_value = got.copy(value)
             except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
-                entry["raised"] = True
                 return value
-            self.logged += enc.nodes + out.nodes
-            entry["rng_states"] = [wire.generator_state(used) for _, used in rngs]
+            entry[2] = got.states([wire.generator_state(used) for _, used in rngs]).digest()
             for caller_rng, used in rngs:
                 caller_rng.bit_generator.state = used.bit_generator.state
-            return wire.fresh(value)
+            return fresh_value
 
         own.__name__ = name
         own.__qualname__ = name
@@ -258,7 +255,7 @@ class Runner(ModuleHost):
             mod.__dict__[s] = self._proxy(s, True)
         for s in own:
             mod.__dict__[s] = self._own(s)
-        self.log, self.logged, self.depth = ([] if own else None), 0, 0
+        self.log, self.depth = ([] if own else None), 0
         try:
             reply = self._execute(func, args, kwargs, self.scope)
         finally:
