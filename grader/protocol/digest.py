@@ -20,16 +20,18 @@ different values feed the same bytes.
 from __future__ import annotations
 
 import hashlib
-import struct
-from typing import Any
+from typing import Any, Callable
 
+import msgpack
 import numpy as np
 
-from grader.protocol.wire import _DTYPES, MAX_DEPTH, NUMERIC_KINDS, Decoder, Encoder, \
-    generator_state, make_generator, pack_value
+from grader.protocol.wire import _DTYPES, _INT_MAX, _INT_MIN, MAX_DEPTH, NUMERIC_KINDS, \
+    Decoder, Encoder, generator_state, make_generator
 
 SIZE = 16
-_DOUBLE = struct.Struct("<d")
+_ATOMS = frozenset((float, int, str, bool, type(None)))
+_ARRAY = {dt: dt.str for dt in _DTYPES.values() if dt.kind in NUMERIC_KINDS}  # travels as is
+_PACK = msgpack.Packer(use_bin_type=True, unicode_errors="surrogatepass").pack
 
 
 class HasCallable(Exception):
@@ -45,105 +47,115 @@ def _refuse(v: Any) -> str | None:
 class Digest:
     """One digest, fed by walks over values; ``rngs`` collects (original, copy) pairs of
     the Generators :meth:`copy` meets, in order.  With ``callables=False`` a callable in
-    the value raises :class:`HasCallable` (as one among arguments must)."""
+    the value raises :class:`HasCallable` (as one among arguments must).
 
-    __slots__ = ("_h", "rngs", "_callables")
+    A walk puts tokens in a list: plain numbers, strings, None and booleans as
+    themselves, everything else behind a ``bytes`` tag (a value is never ``bytes`` in
+    its plain form), so the tokens spell the value in one way only; the digest is of
+    the tokens, packed (the walk stays in Python only per node, never per number).
+    """
+
+    __slots__ = ("tokens", "rngs", "_refuse")
 
     def __init__(self, rngs: list[tuple[Any, Any]] | None = None,
                  callables: bool = True) -> None:
-        self._h = hashlib.blake2b(digest_size=SIZE)
+        self.tokens: list[Any] = []
         self.rngs = rngs
-        self._callables = callables
+        self._refuse = None if callables else _refuse
 
     def digest(self) -> bytes:
-        return self._h.digest()
+        return hashlib.blake2b(_PACK(self.tokens), digest_size=SIZE).digest()
 
     def states(self, states: list[Any]) -> Digest:
         """Feed the Generators' states after a call (part of what the call gave)."""
-        self._h.update(b"r" + pack_value(states))
+        self.tokens += [b"r", states]
         return self
 
-    # ------------------------------------------------------------------ walks
-    def copy(self, v: Any, depth: int = 0) -> Any:
+    def copy(self, v: Any) -> Any:
         """A fresh copy of ``v`` as it would arrive across the wire, digested."""
-        t = type(v)
-        u = self._h.update
-        if t is float:
-            u(b"f" + _DOUBLE.pack(v))
-            return v
-        if t is int or t is str or t is bool or v is None:
-            self._scalar(v, t)
-            return v
-        if t is np.ndarray and v.dtype.str in _DTYPES and v.dtype.kind in NUMERIC_KINDS:
-            c = v.copy(order="C")
-            u(b"a%s%s" % (c.dtype.str.encode(), str(c.shape).encode()))
-            u(c)
-            return c
-        if depth < MAX_DEPTH:
-            if t is list:
-                u(b"[%d." % len(v))
-                return [self.copy(x, depth + 1) for x in v]
-            if t is tuple:
-                u(b"(%d." % len(v))
-                return tuple([self.copy(x, depth + 1) for x in v])
-            if t is dict and all(type(k) is str for k in v):
-                u(b"{%d." % len(v))
-                out = {}
-                for k, x in v.items():
-                    self._scalar(k, str)
-                    out[k] = self.copy(x, depth + 1)
-                return out
-            if t is np.random.Generator:
-                c = make_generator(generator_state(v))
-                if self.rngs is not None:
-                    self.rngs.append((v, c))
-                u(b"g" + pack_value(generator_state(c)))
-                return c
-        tree = Encoder(callable_name=None if self._callables else _refuse).encode(v)
-        c = Decoder().decode(tree)
-        self.feed(c, depth)
-        return c
+        return _copy(v, self.tokens, self.rngs, self._refuse, 0)
 
-    def feed(self, v: Any, depth: int = 0) -> None:
+    def feed(self, v: Any) -> None:
         """Digest ``v``, already in the form values arrive in (nothing is copied)."""
-        t = type(v)
-        u = self._h.update
-        if t is float:
-            u(b"f" + _DOUBLE.pack(v))
-        elif t is int or t is str or t is bool or v is None:
-            self._scalar(v, t)
-        elif t is np.ndarray and v.dtype.str in _DTYPES and v.dtype.kind in NUMERIC_KINDS:
-            c = v if v.flags.c_contiguous else v.copy(order="C")
-            u(b"a%s%s" % (c.dtype.str.encode(), str(c.shape).encode()))
-            u(c)
-        elif depth < MAX_DEPTH and t is list:
-            u(b"[%d." % len(v))
-            for x in v:
-                self.feed(x, depth + 1)
-        elif depth < MAX_DEPTH and t is tuple:
-            u(b"(%d." % len(v))
-            for x in v:
-                self.feed(x, depth + 1)
-        elif depth < MAX_DEPTH and t is dict and all(type(k) is str for k in v):
-            u(b"{%d." % len(v))
-            for k, x in v.items():
-                self._scalar(k, str)
-                self.feed(x, depth + 1)
-        elif depth < MAX_DEPTH and t is np.random.Generator:
-            u(b"g" + pack_value(generator_state(v)))
-        else:  # what has no plain form (an opaque object, a dict keyed by tuples)
-            u(b"w" + pack_value(Encoder().encode(v)))
+        _feed(v, self.tokens, 0)
 
-    def _scalar(self, v: Any, t: type) -> None:
-        if t is str:
-            b = v.encode("utf-8", "surrogatepass")
-            self._h.update(b"s%d." % len(b) + b)
-        elif t is int:
-            self._h.update(b"i%d." % v)
-        elif v is None:
-            self._h.update(b"N")
+
+def _copy(v: Any, out: list[Any], rngs: list[tuple[Any, Any]] | None,
+          refuse: Callable[[Any], str | None] | None, depth: int) -> Any:
+    t = type(v)
+    if t in _ATOMS:
+        if t is int and not _INT_MIN <= v <= _INT_MAX:
+            out += [b"I", str(v)]
         else:
-            self._h.update(b"T" if v else b"F")
+            out.append(v)
+        return v
+    if t is np.ndarray:
+        dtype = _ARRAY.get(v.dtype)
+        if dtype is not None:
+            c = v.copy()
+            out += [b"a", dtype, c.shape, c.data]
+            return c
+    elif depth < MAX_DEPTH:
+        if t is list:
+            out += [b"[", len(v)]
+            return [_copy(x, out, rngs, refuse, depth + 1) for x in v]
+        if t is tuple:
+            out += [b"(", len(v)]
+            return tuple([_copy(x, out, rngs, refuse, depth + 1) for x in v])
+        if t is dict:
+            mark = len(out)
+            out += [b"{", len(v)]
+            copied = {}
+            for k, x in v.items():
+                if type(k) is not str:
+                    del out[mark:]  # keyed otherwise: in the wire's own form, below
+                    break
+                out.append(k)
+                copied[k] = _copy(x, out, rngs, refuse, depth + 1)
+            else:
+                return copied
+        elif t is np.random.Generator:
+            c = make_generator(generator_state(v))
+            if rngs is not None:
+                rngs.append((v, c))
+            out += [b"g", generator_state(c)]
+            return c
+    c = Decoder().decode(Encoder(callable_name=refuse).encode(v))
+    _feed(c, out, depth)
+    return c
+
+
+def _feed(v: Any, out: list[Any], depth: int) -> None:
+    t = type(v)
+    if t in _ATOMS:
+        if t is int and not _INT_MIN <= v <= _INT_MAX:
+            out += [b"I", str(v)]
+        else:
+            out.append(v)
+        return
+    if t is np.ndarray:
+        dtype = _ARRAY.get(v.dtype)
+        if dtype is not None:
+            c = v if v.flags.c_contiguous else v.copy()
+            out += [b"a", dtype, c.shape, c.data]
+            return
+    elif depth < MAX_DEPTH:
+        if t is list or t is tuple:
+            out += [b"[" if t is list else b"(", len(v)]
+            for x in v:
+                _feed(x, out, depth + 1)
+            return
+        if t is dict and all(type(k) is str for k in v):
+            out += [b"{", len(v)]
+            for k, x in v.items():
+                out.append(k)
+                _feed(x, out, depth + 1)
+            return
+        if t is np.random.Generator:
+            out += [b"g", generator_state(v)]
+            return
+    # what has no plain form (an opaque object, a dict keyed by tuples): its wire form
+    out += [b"w", Encoder().encode(v)]
 
 
 def of_message(tree: Any) -> bytes:
