@@ -166,6 +166,17 @@ def test_a_case_that_mutates_its_data_set_leaves_the_next_case_alone(grade_hw1, 
     assert r.score == r.max_score == 4, lost(r)
 
 
+def test_a_public_data_set_reaches_the_runner_decoded_before_any_call(grade_hw1, variant):
+    # the fork server decodes the public cases' data sets once (ForkServer.share): a runner
+    # starts with the Heart table, and each call still gets its own copy (test above)
+    r = grade_hw1(variant(
+        "import sys as _sys\n"
+        "_kept = _sys.modules['grader.runner.calls'].SHARED.values()\n"
+        "print('rows', sorted(len(v) for v in _kept if type(v).__name__ == 'DataFrame'))\n"),
+        items=["sigmoid"])
+    assert r.output.strip() == "rows [303]", r.output
+
+
 def test_a_source_too_large_to_compile_in_the_judge_is_compiled_by_the_runner(
         grade_hw1, variant):
     from grader.protocol.compiled import COMPILE_LIMIT

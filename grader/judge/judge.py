@@ -68,6 +68,9 @@ class Judge:
         self.own_checked = 0  # calls run with the submission's own helpers, their logs checked
         self.cpu: int | None = None  # the core this judge grades on, and its runners with it
         self.limit: tuple[float, float] | None = None  # (deadline, seconds): see grade()
+        # the public cases' data sets, decoded once in the fork server for every runner
+        self.server.share([a for pc in assignment.public for a in self._packed(pc)
+                           if len(a) >= wire.LARGE and b"__callable__" not in a])
 
     def sendable(self, pc: PreparedCase) -> tuple[list[bytes], bytes]:
         """A case's arguments as messages carry them: each argument packed on its own
@@ -81,6 +84,10 @@ class Judge:
 
             got = self._sendable[id(pc)] = ([convert(a) for a in pc.args], convert(pc.kwargs))
         return got
+
+    def _packed(self, pc: PreparedCase) -> list[bytes]:
+        args, kwargs = self.sendable(pc)
+        return [*args, kwargs]
 
     MAX_DEATHS = 2  # cases of one function that may end their runner before the rest are
     #                 not run (each costs a fresh runner)

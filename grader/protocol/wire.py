@@ -33,6 +33,7 @@ import numpy as np
 from grader.protocol.frames import MAX_FRAME, WireError, pack, packb, parse, unpack_header, unpackb  # noqa: F401
 
 MAX_NODES = 2_000_000  # nodes in one value
+LARGE = 4096  # packed bytes from which a runner keeps an argument decoded (a data set)
 MAX_DEPTH = 64  # nesting of lists/dicts in one value
 NUMERIC_KINDS = "biufc"
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what MessagePack carries as an integer

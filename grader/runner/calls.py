@@ -22,8 +22,28 @@ from grader.runner.capture import CallScope, thread_count, threads_possible
 from grader.runner.holding import Holding
 from grader.runner.module import ModuleHost
 
-ARG_CACHE_FROM = 4096  # packed bytes from which an argument is decoded once per runner
 ARG_CACHE_BYTES = 64 * 1024 * 1024
+SHARED: dict[bytes, Any] = {}  # public arguments the fork server decoded: every runner's
+SHARED_BYTES = 64 * 1024 * 1024
+
+
+def share(values: Any) -> int:
+    """Keep large packed arguments decoded (the fork server's ``share``: public cases' data
+    sets), for every runner forked from now on; how many are kept.  What cannot be
+    decoded is left out: a runner decodes it as it comes."""
+    if not isinstance(values, list):
+        return len(SHARED)
+    size = sum(len(k) for k in SHARED)
+    for data in values:
+        if (not isinstance(data, bytes) or data in SHARED or len(data) < wire.LARGE
+                or size + len(data) > SHARED_BYTES):
+            continue
+        try:
+            SHARED[data] = wire.Decoder(allow_dataframe=True).decode(wire.unpack_value(data))
+        except Exception:  # noqa: BLE001, S112 - data the judge sent, but data all the same
+            continue
+        size += len(data)
+    return len(SHARED)
 LOG_CAP = 20_000  # own-helper calls logged per call; past it the judge answers the rest,
 #                  as substitutes
 TRACE_CAP = 4 * 1024
@@ -49,7 +69,7 @@ class Runner(ModuleHost):
         self.scope = CallScope()  # what the calls of the batch at hand run under
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
         self.log: list[list[Any]] | None = None  # the current call's own-helper calls
-        self.arguments: dict[bytes, Any] = {}  # large packed arguments, decoded
+        self.arguments: dict[bytes, Any] = dict(SHARED)  # large packed arguments, decoded
         self.cached_bytes = 0
         self.depth = 0  # own helpers running now (only the outermost is logged)
         self.holding = Holding(channel)  # a batch's results, sent together
@@ -173,9 +193,10 @@ class Runner(ModuleHost):
 
     def _argument(self, data: Any, dec: wire.Decoder) -> Any:
         """One packed argument of a call.  A large one (a data set that several cases
-        pass) is decoded once per runner and copied for each call, which is much cheaper
-        than decoding a DataFrame again."""
-        if not isinstance(data, bytes) or len(data) < ARG_CACHE_FROM or b"__callable__" in data:
+        pass) is decoded once per runner, or once for all in the fork server where a
+        public case passes it (:func:`share`), and copied for each call, which is much
+        cheaper than decoding a DataFrame again."""
+        if not isinstance(data, bytes) or len(data) < wire.LARGE or b"__callable__" in data:
             return dec.decode(wire.unpack_value(data))
         value = self.arguments.get(data)
         if value is None:

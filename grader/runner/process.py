@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
-from grader.runner.calls import Runner
+from grader.runner.calls import Runner, share
 from grader.sandbox.affinity import pin
 from grader.sandbox.confine import confine, prepare, reach_by_descriptor, within
 
@@ -159,7 +159,9 @@ def fork_server(fd: int, opts: dict[str, Any]) -> None:
     switches to), ``workdir`` (the runners' scratch and working folder) and ``links``
     (name -> target symlinks kept in it, such as the course's public ``data``).  Besides
     ``fork`` it takes ``kill`` (a runner's pid: its process group is killed; the judge
-    cannot do it itself when the sandbox has its own PID namespace).
+    cannot do it itself when the sandbox has its own PID namespace) and ``share``
+    (public cases' large arguments, packed: decoded here once, every later runner
+    starts with them, :func:`grader.runner.calls.share`).
     """
     _warm_up(opts)
     control = socket.socket(fileno=fd)
@@ -178,6 +180,10 @@ def fork_server(fd: int, opts: dict[str, Any]) -> None:
             if isinstance(victim, int) and victim in children:
                 _kill(victim)
                 children.discard(victim)
+            continue
+        if op == "share":
+            share(msg.get("values"))
+            gc.freeze()  # as what was imported: never walked, so never copied, by a runner
             continue
         if op != "fork":
             os._exit(0)

@@ -58,6 +58,7 @@ class ForkServer:
         self.fallback: str = ""  # why bubblewrap was given up, if it was
         self._lock = threading.RLock()
         self._ready = False
+        self._shared: dict[bytes, None] = {}  # public arguments every runner starts with
         self.proc: subprocess.Popen[bytes] | None = None
         self.plan: Plan | None = None
         self._stderr: Any = None
@@ -111,6 +112,7 @@ class ForkServer:
             raise SandboxError(f"the runner could not start ({why}); check that numpy "
                                "imports in this Python") from None
         self._ready = True
+        self._send_shared(list(self._shared))  # a fresh fork server has none yet
         if self.verbose:
             off = "; ".join(f"{n} ({why})" for n, why in self.inactive)
             print("grader: isolation: " + "; ".join(n for n, _ in self.layers)
@@ -128,6 +130,34 @@ class ForkServer:
         except (OSError, subprocess.TimeoutExpired):
             return ""
         return text.splitlines()[-1][:300] if text else ""
+
+    def share(self, values: list[bytes]) -> None:
+        """Have the fork server decode these packed arguments once, for every runner it
+        forks from now on (public cases' data sets only: what a runner may see anyway;
+        see :func:`grader.runner.calls.share`).  Kept, and shared again after a restart."""
+        if not self.use_fork:
+            return
+        with self._lock:
+            new = [v for v in values if v not in self._shared and len(v) < wire.MAX_FRAME // 2]
+            self._shared.update(dict.fromkeys(new))
+            if self._ready and new:
+                self._send_shared(new)
+
+    def _send_shared(self, values: list[bytes]) -> None:
+        batch: list[bytes] = []
+        for v in values:
+            if batch and sum(map(len, batch)) + len(v) > wire.MAX_FRAME // 2:
+                self._post_shared(batch)
+                batch = []
+            batch.append(v)
+        if batch:
+            self._post_shared(batch)
+
+    def _post_shared(self, batch: list[bytes]) -> None:
+        try:
+            self._ch.send({"op": "share", "values": batch})
+        except (ChannelClosed, wire.WireError):
+            pass  # the next fork finds the server gone and starts it again
 
     # ------------------------------------------------------------------ layers
     @property
