@@ -13,8 +13,11 @@ wire*: :meth:`Digest.copy` makes that form (equal to ``decode(encode(v))``, see
 :meth:`Digest.feed` digests a value already in that form (one decoded from a message).
 So the runner's digest of a live value and the judge's digest of the same value
 decoded from a message agree, and two values that travel as the same bytes have the
-same digest.  Every node carries its type and every list its length, so no two
-different values feed the same bytes.
+same digest.  Every node but a plain number, string, None or boolean is tagged and
+every list, tuple and dict carries its length, so no two different values give the
+same tokens.  A runner may forge its log, but gains nothing by it: the log only decides
+whether the call's result stands or the call runs again with the reference's helpers,
+and the result is judged either way.
 """
 
 from __future__ import annotations
@@ -80,14 +83,20 @@ class Digest:
         _feed(v, self.tokens, 0)
 
 
+def _atom(v: Any, t: type, out: list[Any]) -> None:
+    """A number, string, None or boolean as itself (an integer beyond what MessagePack
+    carries, tagged, as its digits)."""
+    if t is int and not _INT_MIN <= v <= _INT_MAX:
+        out += [b"I", str(v)]
+    else:
+        out.append(v)
+
+
 def _copy(v: Any, out: list[Any], rngs: list[tuple[Any, Any]] | None,
           refuse: Callable[[Any], str | None] | None, depth: int) -> Any:
     t = type(v)
     if t in _ATOMS:
-        if t is int and not _INT_MIN <= v <= _INT_MAX:
-            out += [b"I", str(v)]
-        else:
-            out.append(v)
+        _atom(v, t, out)
         return v
     if t is np.ndarray:
         dtype = _ARRAY.get(v.dtype)
@@ -128,10 +137,7 @@ def _copy(v: Any, out: list[Any], rngs: list[tuple[Any, Any]] | None,
 def _feed(v: Any, out: list[Any], depth: int) -> None:
     t = type(v)
     if t in _ATOMS:
-        if t is int and not _INT_MIN <= v <= _INT_MAX:
-            out += [b"I", str(v)]
-        else:
-            out.append(v)
+        _atom(v, t, out)
         return
     if t is np.ndarray:
         dtype = _ARRAY.get(v.dtype)
