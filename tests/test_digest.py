@@ -89,13 +89,29 @@ def test_a_copy_is_fresh_and_its_generators_are_paired_with_the_originals():
     assert copy[0]["rng"].random() == rng.random()  # the same state
 
 
-def test_a_callable_among_arguments_is_refused_and_elsewhere_opaque():
-    with pytest.raises(digest.HasCallable):
-        digest.Digest(callables=False).copy([[1, {"f": len}], {}])
-    with pytest.raises(digest.HasCallable):
-        digest.Digest(callables=False).copy([[lambda x: x], {}])
-    assert isinstance(digest.Digest().copy(len), wire.Opaque)
-    assert isinstance(digest.Digest(callables=False).copy(Point), wire.Opaque)  # a class
+def test_a_callable_among_arguments_is_watched_and_digests_as_the_judge_sees_it():
+    """The runner calls it through a slot (what the helper passes it, what it returns);
+    the judge, given the same call through a proxy, sees a callable by handle in the
+    same place: both digest as the slot's number."""
+    calls: list[tuple[int, tuple[object, ...]]] = []
+
+    def watch(fn, slot):
+        return lambda *a: calls.append((slot, a)) or fn(*a)
+
+    d = digest.Digest(watch=watch)
+    args, kwargs = d.copy([[1.0, {"f": len, "g": abs}], {}])
+    assert isinstance(args[1]["f"], digest.Slot) and args[1]["g"](-2) == 2
+    assert calls == [(1, (-2,))]
+    sent = wire.Encoder(callable_name=lambda f: f"h{id(f)}").encode([[1.0, {"f": len,
+                                                                            "g": abs}], {}])
+    judge = digest.Digest()
+    judge.feed(wire.Decoder().decode(sent))
+    assert judge.digest() == d.digest() and len(judge.slots) == 2
+    other = digest.Digest()
+    other.copy([[1.0, {"f": len, "g": 2}], {}])
+    assert other.digest() != d.digest()
+    assert isinstance(digest.Digest().copy(len), wire.Opaque)  # unwatched: not data
+    assert isinstance(digest.Digest(watch=watch).copy(Point), wire.Opaque)  # a class
 
 
 def test_the_states_after_a_call_are_part_of_its_value():
@@ -168,3 +184,27 @@ def test_a_helper_that_answers_otherwise_for_another_function_is_caught(server, 
     result = judge.grade(load_source(sub))  # type: ignore[attr-defined]
     assert result.full_marks
     assert judge.own_reruns.get("dxi4_dxi3", 0) >= 1  # type: ignore[attr-defined]
+
+
+def test_a_helper_given_the_callers_own_function_runs_here_and_is_checked(server, variant):
+    """fit_logistic passes its own gradient to gradient_descent: the submission's own
+    gradient_descent runs in the runner and calls it there (no call crosses the channel
+    for it); one that steps otherwise only when fit_logistic calls it is caught by what
+    it passed the gradient, and the slip costs nothing where it is not."""
+    from grader.course.submission import load_source
+
+    judge = _cold_judge(server)
+    judge.grade(load_source(REFERENCE))  # type: ignore[attr-defined]
+    checked = judge.own_checked  # type: ignore[attr-defined]
+    judge.grade(load_source(REFERENCE))  # type: ignore[attr-defined]
+    assert judge.own_reruns == {}  # type: ignore[attr-defined]
+    sub = variant("import sys as _sys\n_ref_gd = gradient_descent\n"
+                  "def gradient_descent(grad, w0, lr, n_steps):\n"
+                  "    f = _sys._getframe(1)\n"
+                  "    while f is not None and f.f_code.co_name != 'fit_logistic':\n"
+                  "        f = f.f_back\n"
+                  "    return _ref_gd(grad, w0, lr if f is None else 1.01 * lr, n_steps)\n")
+    result = judge.grade(load_source(sub))  # type: ignore[attr-defined]
+    assert result.full_marks
+    assert judge.own_reruns.get("gradient_descent", 0) >= 1  # type: ignore[attr-defined]
+    assert judge.own_checked > 2 * checked  # type: ignore[attr-defined]

@@ -43,14 +43,15 @@ def answer(memory: Memory, fn: Callable[..., Any], name: str, payload: bytes, la
         if hit is not None:  # through a student callable: it must do as it did then
             again = replayed(hit, invoker)
             if again is not None:
-                return again
+                return (learned(memory, name, payload, again, hit.get("invoked"))
+                        if learn else again)
         args, kwargs = dec.decode(wire.unpack_value(payload))
         value = fn(*args, **dict(kwargs))
         reply = {"op": "reply", "value": wire.pack_value(wire.encode(value)),
                  "rng_states": [wire.generator_state(g) for g in dec.rngs]}
         if key is not None:
             memory.remember(key, {**reply, "invoked": log} if via else reply)
-        return learned(memory, name, payload, reply) if learn and not via else reply
+        return learned(memory, name, payload, reply, log) if learn else reply
     except (ChannelTimeout, ChannelClosed):
         raise
     except StudentCallableError as e:
@@ -60,17 +61,26 @@ def answer(memory: Memory, fn: Callable[..., Any], name: str, payload: bytes, la
                                         f"{type(e).__name__}: {str(e)[:300]}"}
 
 
-def learned(memory: Memory, name: str, payload: bytes, reply: dict[str, Any]
-            ) -> dict[str, Any]:
-    """``reply``, once the digests of its call are kept: of the arguments as they came,
-    of the value and generator states as they go back (a runner's own ``name`` logs the
-    same two digests for the same call: :class:`grader.runner.calls.Runner`)."""
+def learned(memory: Memory, name: str, payload: bytes, reply: dict[str, Any],
+            invoked: list[list[Any]] | None = None) -> dict[str, Any]:
+    """``reply``, once the digests of its call are kept, as a runner's own ``name`` logs
+    the same call (:class:`grader.runner.calls.Runner`): of what it was given (the
+    arguments as they came, then what each call of a callable among them returned:
+    ``invoked``, [handle, arguments, value] in order) and of what it gave (what it passed
+    each such call, then the value and the generator states as they go back)."""
     if "error" not in reply and "fallback" not in reply:
         try:
-            args = digest.of_message(wire.unpack_value(payload))
-            value = digest.Digest()
-            value.feed(wire.Decoder().decode(wire.unpack_value(reply["value"])))
-            memory.keep_digest(name, args, value.states(list(reply["rng_states"])).digest())
+            given, gave = digest.Digest(), digest.Digest()
+            given.feed(wire.Decoder().decode(wire.unpack_value(payload)))
+            slot = {handle: k for k, handle in enumerate(given.slots)}
+            for handle, args, value in invoked or []:
+                gave.tokens.extend((b"i", slot[handle]))
+                gave.feed(wire.Decoder().decode(wire.unpack_value(args)))
+                given.tokens.extend((b"v", slot[handle]))
+                given.feed(wire.Decoder().decode(wire.unpack_value(value)))
+            gave.feed(wire.Decoder().decode(wire.unpack_value(reply["value"])))
+            memory.keep_digest(name, given.digest(),
+                               gave.states(list(reply["rng_states"])).digest())
         except (wire.WireError, KeyError, TypeError, ValueError):
             pass  # not kept: a log with this call does not check out, and runs again
     return reply
@@ -81,18 +91,25 @@ def own_mismatch(own: tuple[str, ...], log: Any, memory: Memory) -> str | None:
     names) gave what the reference gives on the same arguments: the digest of its value
     and generator states after is the one kept for the digest of its arguments (the
     same packed value, so the same types, shapes and bits), so the call ran exactly as
-    it would have with substitutes; else the name of the first helper that did not (or
-    whose call is not known)."""
+    it would have with substitutes.  Else the helper to blame: the first whose value
+    differs on arguments the reference was seen to get, or else the last called on
+    arguments it was not (a helper that passed its callable other arguments logs after
+    the calls it made of it, whose arguments it chose)."""
     if not isinstance(log, list):
         return own[0] if own else None
+    unknown = None
     for entry in log:
         if not (isinstance(entry, list) and len(entry) == 3 and entry[0] in own):
             return own[0]
         name, args, value = entry
-        if (not isinstance(args, bytes) or not isinstance(value, bytes)
-                or memory.answered(name, args) != value):
+        if not isinstance(args, bytes) or not isinstance(value, bytes):
             return str(name)
-    return None
+        known = memory.answered(name, args)
+        if known is None:
+            unknown = str(name)
+        elif known != value:
+            return str(name)
+    return unknown
 
 
 def recording(invoker: Invoker | None, log: list[list[Any]]) -> Invoker | None:

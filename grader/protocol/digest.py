@@ -29,7 +29,7 @@ import msgpack
 import numpy as np
 
 from grader.protocol.wire import _DTYPES, _INT_MAX, _INT_MIN, MAX_DEPTH, NUMERIC_KINDS, \
-    Decoder, Encoder, generator_state, make_generator
+    Decoder, Encoder, RemoteCallable, generator_state, make_generator
 
 SIZE = 16
 _ATOMS = frozenset((float, int, str, bool, type(None)))
@@ -37,34 +37,42 @@ _ARRAY = {dt: dt.str for dt in _DTYPES.values() if dt.kind in NUMERIC_KINDS}  # 
 _PACK = msgpack.Packer(use_bin_type=True, unicode_errors="surrogatepass").pack
 
 
-class HasCallable(Exception):
-    """The arguments hold a callable: the call goes to the judge (it can invoke it)."""
+class Slot:
+    """A callable among a call's arguments, where the runner passes it on: numbered in
+    the order the arguments hold callables, it digests as its number (the judge's
+    :class:`~grader.protocol.wire.RemoteCallable` in the same place digests alike)."""
 
+    __slots__ = ("fn", "number")
 
-def _refuse(v: Any) -> str | None:
-    if callable(v) and not isinstance(v, type):
-        raise HasCallable()
-    return None
+    def __init__(self, fn: Callable[..., Any], number: int) -> None:
+        self.fn, self.number = fn, number
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
 
 
 class Digest:
     """One digest, fed by walks over values; ``rngs`` collects (original, copy) pairs of
-    the Generators :meth:`copy` meets, in order.  With ``callables=False`` a callable in
-    the value raises :class:`HasCallable` (as one among arguments must).
+    the Generators :meth:`copy` meets, in order.  A callable that :meth:`copy` meets
+    becomes a :class:`Slot` around ``watch(callable, number)`` (without ``watch``, an
+    opaque object, as the wire makes it).
 
     A walk puts tokens in a list: plain numbers, strings, None and booleans as
     themselves, everything else behind a ``bytes`` tag (a value is never ``bytes`` in
     its plain form), so the tokens spell the value in one way only; the digest is of
     the tokens, packed (the walk stays in Python only per node, never per number).
+    Tokens may be added between walks (``tokens``), as a tag and what follows.
     """
 
-    __slots__ = ("tokens", "rngs", "_refuse")
+    __slots__ = ("tokens", "rngs", "watch", "slots")
 
     def __init__(self, rngs: list[tuple[Any, Any]] | None = None,
-                 callables: bool = True) -> None:
+                 watch: Callable[[Callable[..., Any], int], Callable[..., Any]] | None = None
+                 ) -> None:
         self.tokens: list[Any] = []
         self.rngs = rngs
-        self._refuse = None if callables else _refuse
+        self.watch = watch
+        self.slots: list[Any] = []  # the callables met, in order (the judge's: their names)
 
     def digest(self) -> bytes:
         return hashlib.blake2b(_PACK(self.tokens), digest_size=SIZE).digest()
@@ -76,11 +84,25 @@ class Digest:
 
     def copy(self, v: Any) -> Any:
         """A fresh copy of ``v`` as it would arrive across the wire, digested."""
-        return _copy(v, self.tokens, self.rngs, self._refuse, 0)
+        return _copy(v, self.tokens, self, 0)
 
     def feed(self, v: Any) -> None:
         """Digest ``v``, already in the form values arrive in (nothing is copied)."""
-        _feed(v, self.tokens, 0)
+        _feed(v, self.tokens, self, 0)
+
+    def _name(self, fn: Any) -> str | None:
+        """The wire's name for a callable met in a copy: its slot."""
+        if self.watch is None or not callable(fn) or isinstance(fn, type):
+            return None
+        number = len(self.slots)
+        self.slots.append(Slot(self.watch(fn, number), number))
+        return f"slot {number}"
+
+    def _slot(self, name: str) -> Any:
+        head, _, number = name.partition(" ")
+        if head == "slot" and number.isdigit() and int(number) < len(self.slots):
+            return self.slots[int(number)]
+        return RemoteCallable(name)
 
 
 def _atom(v: Any, t: type, out: list[Any]) -> None:
@@ -92,8 +114,7 @@ def _atom(v: Any, t: type, out: list[Any]) -> None:
         out.append(v)
 
 
-def _copy(v: Any, out: list[Any], rngs: list[tuple[Any, Any]] | None,
-          refuse: Callable[[Any], str | None] | None, depth: int) -> Any:
+def _copy(v: Any, out: list[Any], d: Digest, depth: int) -> Any:
     t = type(v)
     if t in _ATOMS:
         _atom(v, t, out)
@@ -107,10 +128,10 @@ def _copy(v: Any, out: list[Any], rngs: list[tuple[Any, Any]] | None,
     elif depth < MAX_DEPTH:
         if t is list:
             out += [b"[", len(v)]
-            return [_copy(x, out, rngs, refuse, depth + 1) for x in v]
+            return [_copy(x, out, d, depth + 1) for x in v]
         if t is tuple:
             out += [b"(", len(v)]
-            return tuple([_copy(x, out, rngs, refuse, depth + 1) for x in v])
+            return tuple([_copy(x, out, d, depth + 1) for x in v])
         if t is dict:
             mark = len(out)
             out += [b"{", len(v)]
@@ -120,21 +141,23 @@ def _copy(v: Any, out: list[Any], rngs: list[tuple[Any, Any]] | None,
                     del out[mark:]  # keyed otherwise: in the wire's own form, below
                     break
                 out.append(k)
-                copied[k] = _copy(x, out, rngs, refuse, depth + 1)
+                copied[k] = _copy(x, out, d, depth + 1)
             else:
                 return copied
         elif t is np.random.Generator:
             c = make_generator(generator_state(v))
-            if rngs is not None:
-                rngs.append((v, c))
+            if d.rngs is not None:
+                d.rngs.append((v, c))
             out += [b"g", generator_state(c)]
             return c
-    c = Decoder().decode(Encoder(callable_name=refuse).encode(v))
-    _feed(c, out, depth)
+    # the wire's own way (a callable the runner keeps becomes a slot, as the judge's
+    # proxy would have named it a handle)
+    c = Decoder(on_callable=d._slot).decode(Encoder(callable_name=d._name).encode(v))
+    _feed(c, out, d, depth)
     return c
 
 
-def _feed(v: Any, out: list[Any], depth: int) -> None:
+def _feed(v: Any, out: list[Any], d: Digest, depth: int) -> None:
     t = type(v)
     if t in _ATOMS:
         _atom(v, t, out)
@@ -149,19 +172,24 @@ def _feed(v: Any, out: list[Any], depth: int) -> None:
         if t is list or t is tuple:
             out += [b"[" if t is list else b"(", len(v)]
             for x in v:
-                _feed(x, out, depth + 1)
+                _feed(x, out, d, depth + 1)
             return
         if t is dict and all(type(k) is str for k in v):
             out += [b"{", len(v)]
             for k, x in v.items():
                 out.append(k)
-                _feed(x, out, depth + 1)
+                _feed(x, out, d, depth + 1)
             return
         if t is np.random.Generator:
             out += [b"g", generator_state(v)]
             return
-    # what has no plain form (an opaque object, a dict keyed by tuples): its wire form
-    out += [b"w", Encoder().encode(v)]
+    if t is Slot:
+        out += [b"c", v.number]
+    elif t is RemoteCallable:  # as the judge decodes a callable of the runner's
+        out += [b"c", len(d.slots)]
+        d.slots.append(v.name)
+    else:  # what has no plain form (an opaque object, a dict keyed by tuples): its wire form
+        out += [b"w", Encoder().encode(v)]
 
 
 def of_message(tree: Any) -> bytes:

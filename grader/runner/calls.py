@@ -212,13 +212,17 @@ class Runner(ModuleHost):
 
         Used only for functions that already passed every case of their own item: each
         call runs on fresh copies of its arguments (as a substitute's would) and goes
-        into the call's log as [name, digest of the arguments, digest of the value and
-        of the generator states after] (:mod:`grader.protocol.digest`; None for the
-        value when the call raised or returned what is not data), which the judge looks
-        up in the reference's answers.  The caller gets a fresh copy of the value, as it
-        would from the judge.  Calls made while one is running (a helper of a helper)
-        are not logged: a substitute would not have made them.  A call that passes a
-        callable goes to the judge as a substitute call does.
+        into the call's log as [name, digest of what it was given, digest of what it
+        gave] (:mod:`grader.protocol.digest`; None for both when the call raised or
+        returned what is not data), which the judge looks up in the reference's answers.
+        A callable among the arguments (the caller's own function, say) is called
+        through a :class:`~grader.protocol.digest.Slot`, as the judge would call it
+        back: on fresh copies, its value copied again; what it returned counts as given,
+        what it was passed as given back, and the calls it makes of own helpers are
+        logged (before the call's own entry), as when the judge calls it.  The caller
+        gets a fresh copy of the value, as it would from the judge.  Other calls made
+        while one is running (a helper of a helper) are not logged: a substitute would
+        not have made them.
         """
         original = self.originals.get(name)
         if not callable(original):
@@ -231,23 +235,36 @@ class Runner(ModuleHost):
             if len(self.log) >= LOG_CAP:
                 return fallback(*args, **kwargs)
             rngs: list[tuple[Any, Any]] = []
-            given = digest.Digest(rngs, callables=False)
-            try:
-                fresh_args, fresh_kwargs = given.copy([list(args), kwargs])
-            except digest.HasCallable:
-                return fallback(*args, **kwargs)
-            entry: list[Any] = [name, given.digest(), None]
-            self.log.append(entry)
+            got = digest.Digest()
+
+            def watch(fn: Any, slot: int) -> Any:
+                def watched(*a: Any, **k: Any) -> Any:
+                    got.tokens.extend((b"i", slot))  # what the helper passed it ...
+                    fresh_a, fresh_k = got.copy([list(a), k])
+                    depth, self.depth = self.depth, 0  # its own helpers' calls count
+                    try:
+                        value = fn(*fresh_a, **fresh_k)
+                    finally:
+                        self.depth = depth
+                    given.tokens.extend((b"v", slot))  # ... and what it gave back
+                    return given.copy(value)
+
+                return watched
+
+            given = digest.Digest(rngs, watch)
+            fresh_args, fresh_kwargs = given.copy([list(args), kwargs])
+            entry: list[Any] = [name, None, None]
             self.depth += 1
             try:
                 value = original(*fresh_args, **fresh_kwargs)
             finally:
                 self.depth -= 1
-            got = digest.Digest()
+                self.log.append(entry)  # after the calls made through its callables
             try:
                 fresh_value = got.copy(value)
             except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
                 return value
+            entry[1] = given.digest()
             entry[2] = got.states([wire.generator_state(used) for _, used in rngs]).digest()
             for caller_rng, used in rngs:
                 caller_rng.bit_generator.state = used.bit_generator.state
