@@ -231,9 +231,9 @@ class Judge:
                 if skip is not None:
                     done[id(pc)] = skip
                 else:
-                    known = id(pc) not in plain and pc.ref in self.memory.paths
+                    known = pc.ref in self.memory.paths  # the reference's calls, by digest
                     batch.append(Call(self, session, item, pc, len(batch), self.time_scale,
-                                      own if known else ()))
+                                      own if known and id(pc) not in plain else ()))
                     batch[-1].limit = self.limit[0] if self.limit else None
                     batch[-1].learn = bool(own) and not known
             if not batch:

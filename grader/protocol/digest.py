@@ -2,10 +2,11 @@
 
 A submission's own helper stands in for the judge's substitute only while it does
 exactly what the reference does.  The runner checks nothing itself; it logs each call
-as two digests, of the arguments and of the value (with the states the call left its
-Generators in), and the judge looks them up in what it learned of the reference's
-answers (:mod:`grader.judge.replies`).  32 bytes a call travel back, however large the
-arrays: no argument or value is encoded, packed or sent.
+as two digests, of what the call was given (its arguments, and what each call of a
+callable among them returned) and of what it gave (what it passed those calls, its
+value, the states it left its Generators in), and the judge looks them up in what it
+learned of the reference's answers (:mod:`grader.judge.replies`).  32 bytes a call
+travel back, however large the arrays: no argument or value is encoded, packed or sent.
 
 A digest is BLAKE2b-128 of a canonical walk of the value *as it arrives across the
 wire*: :meth:`Digest.copy` makes that form (equal to ``decode(encode(v))``, see
