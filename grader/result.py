@@ -58,6 +58,13 @@ class CaseResult:
     def to_json(self) -> dict[str, Any]:
         return {**vars(self), "helpers": list(self.helpers)}
 
+    def shallow(self) -> "CaseResult":
+        """A copy whose fields are these (as ``copy.copy``, in a fifth of the time: the
+        judge takes one per call from its verdict cache)."""
+        new = object.__new__(CaseResult)
+        new.__dict__.update(self.__dict__)
+        return new
+
     @staticmethod
     def from_json(d: dict[str, Any]) -> "CaseResult":
         return CaseResult(**{k: d[k] for k in _CASE_FIELDS if k in d})

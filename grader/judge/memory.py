@@ -11,7 +11,6 @@ last, so what goes back on disk is what is still in use, at most so much of it.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from grader.course.memo import hidden_to_json, memo_path, write_memo
@@ -77,12 +76,12 @@ class Memory:
         if isinstance(cached, dict):
             cached = CaseResult.from_json(cached)
         self.verdicts[key] = cached  # the most recently used last
-        return copy.copy(cached)
+        return cached.shallow()
 
     def keep_verdict(self, key: tuple[Any, ...], cr: CaseResult) -> None:
         if len(self.verdicts) >= self.CACHE_LIMIT:
             self.verdicts.clear()
-        self.verdicts[key] = copy.copy(cr)
+        self.verdicts[key] = cr.shallow()
         self.learned += 1
 
     # ------------------------------------------------------------------ the memo
