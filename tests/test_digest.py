@@ -167,6 +167,17 @@ def test_an_own_helper_log_with_an_unknown_call_runs_again_with_substitutes(serv
     assert fit.score == fit.max_score
 
 
+def _two_faced(name: str, params: str, caller: str, wrong: str) -> str:
+    """A submission whose ``name`` is the reference's, but gives ``wrong`` (an expression
+    in ``_ref``, the reference's, and the parameters) where ``caller`` called it."""
+    return (f"import sys as _sys\n_ref = {name}\n"
+            f"def {name}({params}):\n"
+            "    f = _sys._getframe(1)\n"
+            f"    while f is not None and f.f_code.co_name != {caller!r}:\n"
+            "        f = f.f_back\n"
+            f"    return _ref({params}) if f is None else {wrong}\n")
+
+
 def test_a_helper_that_answers_otherwise_for_another_function_is_caught(server, variant):
     """It passes its own item, then answers wrongly when forward_mode calls it: the
     digest of that answer is not the reference's, so those calls run again with
@@ -175,12 +186,7 @@ def test_a_helper_that_answers_otherwise_for_another_function_is_caught(server, 
 
     judge = _cold_judge(server)
     judge.grade(load_source(REFERENCE))  # type: ignore[attr-defined]
-    sub = variant("import sys as _sys\n_ref = dxi4_dxi3\n"
-                  "def dxi4_dxi3(xi3):\n"
-                  "    f = _sys._getframe(1)\n"
-                  "    while f is not None and f.f_code.co_name != 'forward_mode':\n"
-                  "        f = f.f_back\n"
-                  "    return _ref(xi3) if f is None else -_ref(xi3)\n")
+    sub = variant(_two_faced("dxi4_dxi3", "xi3", "forward_mode", "-_ref(xi3)"))
     result = judge.grade(load_source(sub))  # type: ignore[attr-defined]
     assert result.full_marks
     assert judge.own_reruns.get("dxi4_dxi3", 0) >= 1  # type: ignore[attr-defined]
@@ -188,23 +194,29 @@ def test_a_helper_that_answers_otherwise_for_another_function_is_caught(server, 
 
 def test_a_helper_given_the_callers_own_function_runs_here_and_is_checked(server, variant):
     """fit_logistic passes its own gradient to gradient_descent: the submission's own
-    gradient_descent runs in the runner and calls it there (no call crosses the channel
-    for it); one that steps otherwise only when fit_logistic calls it is caught by what
-    it passed the gradient, and the slip costs nothing where it is not."""
+    gradient_descent runs in the runner and calls it there (the judge answers no call
+    of gradient_descent once it knows the case); one that steps otherwise only when
+    fit_logistic calls it is caught by what it passed the gradient, and the slip costs
+    nothing where it is not."""
     from grader.course.submission import load_source
 
     judge = _cold_judge(server)
+    asked: list[str] = []
+    reply = judge.reply  # type: ignore[attr-defined]
+
+    def counted(fn, name, *rest, **kw):  # type: ignore[no-untyped-def]
+        asked.append(name)
+        return reply(fn, name, *rest, **kw)
+
+    judge.reply = counted  # type: ignore[attr-defined]
     judge.grade(load_source(REFERENCE))  # type: ignore[attr-defined]
-    checked = judge.own_checked  # type: ignore[attr-defined]
+    assert "gradient_descent" in asked  # nothing known yet: through the judge
+    asked.clear()
     judge.grade(load_source(REFERENCE))  # type: ignore[attr-defined]
+    assert "gradient_descent" not in asked and judge.own_checked > 0  # type: ignore[attr-defined]
     assert judge.own_reruns == {}  # type: ignore[attr-defined]
-    sub = variant("import sys as _sys\n_ref_gd = gradient_descent\n"
-                  "def gradient_descent(grad, w0, lr, n_steps):\n"
-                  "    f = _sys._getframe(1)\n"
-                  "    while f is not None and f.f_code.co_name != 'fit_logistic':\n"
-                  "        f = f.f_back\n"
-                  "    return _ref_gd(grad, w0, lr if f is None else 1.01 * lr, n_steps)\n")
+    sub = variant(_two_faced("gradient_descent", "grad, w0, lr, n_steps", "fit_logistic",
+                             "_ref(grad, w0, 1.01 * lr, n_steps)"))
     result = judge.grade(load_source(sub))  # type: ignore[attr-defined]
     assert result.full_marks
     assert judge.own_reruns.get("gradient_descent", 0) >= 1  # type: ignore[attr-defined]
-    assert judge.own_checked > 2 * checked  # type: ignore[attr-defined]
