@@ -220,3 +220,31 @@ def test_a_helper_given_the_callers_own_function_runs_here_and_is_checked(server
     result = judge.grade(load_source(sub))  # type: ignore[attr-defined]
     assert result.full_marks
     assert judge.own_reruns.get("gradient_descent", 0) >= 1  # type: ignore[attr-defined]
+
+
+def test_a_runner_lost_to_an_own_helper_costs_one_fresh_runner_not_one_per_case(server,
+                                                                               variant):
+    """loss_and_grad ends its process when fit_logistic's gradient calls it: the held
+    batch loses its runner before the judge is told which call ran, so its calls run
+    again one frame each, and with the reference's helpers (any of them may be to
+    blame): one fresh runner for the item, and full marks."""
+    from grader.course.submission import load_source
+
+    judge = _cold_judge(server)
+    judge.grade(load_source(REFERENCE))  # type: ignore[attr-defined]
+    sub = variant("import os as _os\n" + _two_faced(
+        "loss_and_grad", "X, y, W", "fit_logistic", "_os._exit(3)"))
+    opened: list[int] = []
+    open_runner = server.open
+
+    def counted(*a, **k):  # type: ignore[no-untyped-def]
+        opened.append(1)
+        return open_runner(*a, **k)
+
+    server.open = counted
+    try:
+        result = judge.grade(load_source(sub))  # type: ignore[attr-defined]
+    finally:
+        del server.open
+    assert result.full_marks
+    assert len(opened) == 2, opened  # the first runner, and one after fit_logistic's loss

@@ -285,8 +285,9 @@ class Judge:
                 cr = self._judge_call(run, call)
             except GradingDeadline:
                 raise
-            except LostTrack:
+            except LostTrack:  # and whether one of its own helpers ended it is not known
                 strict.update(id(c.pc) for c in batch[k:])
+                plain.update(id(c.pc) for c in batch[k:] if c.own)
                 return again + [c.pc for c in batch[k:]]
             except Exception as e:  # noqa: BLE001 - never crash on what a runner sent
                 session.kill()
