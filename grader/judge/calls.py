@@ -88,7 +88,8 @@ class Call:
     """
 
     def __init__(self, judge: Replier, session: Session, item: Item, pc: PreparedCase,
-                 index: int, time_scale: float = 1.0, own: tuple[str, ...] = ()) -> None:
+                 index: int, time_scale: float = 1.0, own: tuple[str, ...] = (), *,
+                 learn: bool = False, limit: float | None = None) -> None:
         self.judge = judge
         self.session = session
         self.item = item
@@ -96,9 +97,9 @@ class Call:
         self.index = index
         self.timeout = pc.case.timeout * time_scale
         self.deadline = 0.0
-        self.limit: float | None = None  # the whole submission's deadline (monotonic), if any
+        self.limit = limit  # the whole submission's deadline (monotonic), if any
         self.own = tuple(s for s in own if s != pc.case.func)
-        self.learn = False  # keep the substitutes' answers by digest (replies.learned)
+        self.learn = learn  # keep the substitutes' answers by digest (replies.learned)
         self.calls: list[tuple[str, Any]] = []
         self.helpers: list[str] = []  # own helpers that ran for want of a recorded answer
         self.off_path = ""  # a grader callable asked where its tape has no answer

@@ -233,9 +233,9 @@ class Judge:
                 else:
                     known = pc.ref in self.memory.paths  # the reference's calls, by digest
                     batch.append(Call(self, session, item, pc, len(batch), self.time_scale,
-                                      own if known and id(pc) not in plain else ()))
-                    batch[-1].limit = self.limit[0] if self.limit else None
-                    batch[-1].learn = bool(own) and not known
+                                      own if known and id(pc) not in plain else (),
+                                      learn=bool(own) and not known,
+                                      limit=self.limit[0] if self.limit else None))
             if not batch:
                 break
             shared = Batch(len(batch), len(batch) > 1 and not any(id(c.pc) in strict

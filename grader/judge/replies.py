@@ -70,17 +70,15 @@ def learned(memory: Memory, name: str, payload: bytes, reply: dict[str, Any],
     each such call, then the value and the generator states as they go back)."""
     if "error" not in reply and "fallback" not in reply:
         try:
-            given, gave = digest.Digest(), digest.Digest()
-            given.feed(wire.Decoder().decode(wire.unpack_value(payload)))
-            slot = {handle: k for k, handle in enumerate(given.slots)}
+            call = digest.CallDigests()
+            call.given.feed(wire.Decoder().decode(wire.unpack_value(payload)))
+            slot = {handle: k for k, handle in enumerate(call.given.slots)}
             for handle, args, value in invoked or []:
-                gave.tokens.extend((b"i", slot[handle]))
-                gave.feed(wire.Decoder().decode(wire.unpack_value(args)))
-                given.tokens.extend((b"v", slot[handle]))
-                given.feed(wire.Decoder().decode(wire.unpack_value(value)))
-            gave.feed(wire.Decoder().decode(wire.unpack_value(reply["value"])))
-            memory.keep_digest(name, given.digest(),
-                               gave.states(list(reply["rng_states"])).digest())
+                call.passed(slot[handle], wire.Decoder().decode(wire.unpack_value(args)), False)
+                call.returned(slot[handle], wire.Decoder().decode(wire.unpack_value(value)),
+                              False)
+            call.gave.feed(wire.Decoder().decode(wire.unpack_value(reply["value"])))
+            memory.keep_digest(name, *call.pair(list(reply["rng_states"])))
         except (wire.WireError, KeyError, TypeError, ValueError):
             pass  # not kept: a log with this call does not check out, and runs again
     return reply

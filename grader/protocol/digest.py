@@ -106,6 +106,36 @@ class Digest:
         return RemoteCallable(name)
 
 
+class CallDigests:
+    """The two digests a call is logged and looked up by: of what it was given (its
+    arguments, then what each call of a callable among them returned) and of what it
+    gave (what it passed each such call, then its value and the generator states
+    after).  The runner makes them of live values (``copy``: the copies the call runs on
+    come from the same walk), the judge of the same values decoded from messages."""
+
+    __slots__ = ("given", "gave")
+
+    def __init__(self, rngs: list[tuple[Any, Any]] | None = None,
+                 watch: Callable[[Callable[..., Any], int], Callable[..., Any]] | None = None
+                 ) -> None:
+        self.given = Digest(rngs, watch)
+        self.gave = Digest()
+
+    def passed(self, slot: int, args: Any, copy: bool = True) -> Any:
+        """What the call passed the callable in ``slot`` (a copy of it, with ``copy``)."""
+        self.gave.tokens.extend((b"i", slot))
+        return self.gave.copy(args) if copy else self.gave.feed(args)
+
+    def returned(self, slot: int, value: Any, copy: bool = True) -> Any:
+        """What the callable in ``slot`` gave back (a copy of it, with ``copy``)."""
+        self.given.tokens.extend((b"v", slot))
+        return self.given.copy(value) if copy else self.given.feed(value)
+
+    def pair(self, states: list[Any]) -> tuple[bytes, bytes]:
+        """(given, gave), the generator states after the call fed last."""
+        return self.given.digest(), self.gave.states(states).digest()
+
+
 def _atom(v: Any, t: type, out: list[Any]) -> None:
     """A number, string, None or boolean as itself (an integer beyond what MessagePack
     carries, tagged, as its digits)."""

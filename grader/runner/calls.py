@@ -235,24 +235,21 @@ class Runner(ModuleHost):
             if len(self.log) >= LOG_CAP:
                 return fallback(*args, **kwargs)
             rngs: list[tuple[Any, Any]] = []
-            got = digest.Digest()
 
             def watch(fn: Any, slot: int) -> Any:
                 def watched(*a: Any, **k: Any) -> Any:
-                    got.tokens.extend((b"i", slot))  # what the helper passed it ...
-                    fresh_a, fresh_k = got.copy([list(a), k])
+                    fresh_a, fresh_k = digests.passed(slot, [list(a), k])
                     depth, self.depth = self.depth, 0  # its own helpers' calls count
                     try:
                         value = fn(*fresh_a, **fresh_k)
                     finally:
                         self.depth = depth
-                    given.tokens.extend((b"v", slot))  # ... and what it gave back
-                    return given.copy(value)
+                    return digests.returned(slot, value)
 
                 return watched
 
-            given = digest.Digest(rngs, watch)
-            fresh_args, fresh_kwargs = given.copy([list(args), kwargs])
+            digests = digest.CallDigests(rngs, watch)
+            fresh_args, fresh_kwargs = digests.given.copy([list(args), kwargs])
             entry: list[Any] = [name, None, None]
             self.depth += 1
             try:
@@ -261,11 +258,10 @@ class Runner(ModuleHost):
                 self.depth -= 1
                 self.log.append(entry)  # after the calls made through its callables
             try:
-                fresh_value = got.copy(value)
+                fresh_value = digests.gave.copy(value)
             except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
                 return value
-            entry[1] = given.digest()
-            entry[2] = got.states([wire.generator_state(used) for _, used in rngs]).digest()
+            entry[1:] = digests.pair([wire.generator_state(used) for _, used in rngs])
             for caller_rng, used in rngs:
                 caller_rng.bit_generator.state = used.bit_generator.state
             return fresh_value

@@ -145,11 +145,13 @@ class ForkServer:
 
     def _send_shared(self, values: list[bytes]) -> None:
         batch: list[bytes] = []
+        size = 0
         for v in values:
-            if batch and sum(map(len, batch)) + len(v) > wire.MAX_FRAME // 2:
+            if batch and size + len(v) > wire.MAX_FRAME // 2:
                 self._post_shared(batch)
-                batch = []
+                batch, size = [], 0
             batch.append(v)
+            size += len(v)
         if batch:
             self._post_shared(batch)
 
