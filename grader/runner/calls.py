@@ -23,16 +23,19 @@ from grader.runner.holding import Holding
 from grader.runner.module import ModuleHost
 
 ARG_CACHE_BYTES = 64 * 1024 * 1024
+LOG_CAP = 20_000  # own-helper calls logged per call; past it the judge answers the rest,
+#                  as substitutes
+TRACE_CAP = 4 * 1024
 SHARED: dict[bytes, Any] = {}  # public arguments the fork server decoded: every runner's
 SHARED_BYTES = 64 * 1024 * 1024
 
 
-def share(values: Any) -> int:
+def share(values: Any) -> None:
     """Keep large packed arguments decoded (the fork server's ``share``: public cases' data
-    sets), for every runner forked from now on; how many are kept.  What cannot be
-    decoded is left out: a runner decodes it as it comes."""
+    sets), for every runner forked from now on.  What cannot be decoded is left out: a
+    runner decodes it as it comes."""
     if not isinstance(values, list):
-        return len(SHARED)
+        return
     size = sum(len(k) for k in SHARED)
     for data in values:
         if (not isinstance(data, bytes) or data in SHARED or len(data) < wire.LARGE
@@ -43,10 +46,6 @@ def share(values: Any) -> int:
         except Exception:  # noqa: BLE001, S112 - data the judge sent, but data all the same
             continue
         size += len(data)
-    return len(SHARED)
-LOG_CAP = 20_000  # own-helper calls logged per call; past it the judge answers the rest,
-#                  as substitutes
-TRACE_CAP = 4 * 1024
 
 
 
