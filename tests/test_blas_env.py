@@ -1,5 +1,5 @@
-"""Judge and runner use the same numeric kernels, so a correct submission's own helpers
-never run twice (issue 16; that they do not is tested in test_digest.py)."""
+"""Judge and runner use the same numeric kernels (issue 16): a submission's results have
+the reference's last bits where its code is the reference's."""
 
 from __future__ import annotations
 

@@ -10,8 +10,6 @@ released, never visible to a runner), holding
   the exact bytes of their arguments;
 - the verdicts on returned values, by the exact bytes of the value (and of the calls
   recorded with it): the same bytes always get the same verdict;
-- the reference's answers to substitute calls by digest, and the cases whose calls
-  they cover (a runner's log of its own helpers' calls is checked against them);
 - which functions the reference defines.
 
 Its key is everything these depend on: every file under ``solutions/`` and ``data/``,
@@ -39,7 +37,7 @@ import msgpack
 
 from grader.course.spec import Case, PreparedCase
 
-FORMAT = 2
+FORMAT = 3
 MAX_BYTES = 64 * 1024 * 1024  # past this the file is written afresh with this run's lessons
 _BLAS_VARS = ("OPENBLAS", "GOTO", "MKL", "BLIS", "OMP", "NPY")
 

@@ -34,7 +34,7 @@ class Replier(Protocol):
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: str | None = None, learn: bool = False) -> dict[str, Any]: ...
+              case: str | None = None) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -70,7 +70,6 @@ class Outcome:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     key: tuple[Any, ...] | None = None      # (case, packed returned value, recorded calls)
     cached: CaseResult | None = None        # the verdict on this very value, seen before
-    own: Any = None                         # the log of the submission's own helpers' calls
     sure: bool = True                       # a timeout or death is this call's (see Batch)
 
 
@@ -80,16 +79,14 @@ class Call:
     Calls go to the runner in batches (:meth:`request` gives this one's entry); the
     judge then collects their results in order (:meth:`collect`), answering callbacks
     meanwhile.
-    ``own`` names graded functions the submission's own versions stand in for, because
-    they already passed their items: the runner logs their calls and the judge checks
-    the log against the reference's answers, by digest
-    (:func:`grader.judge.replies.own_mismatch`); a call with ``learn`` runs with
-    substitutes only and has their answers kept by digest.
+    ``own`` names graded functions whose substitutes are left out, because the
+    submission's own versions already passed their items: the call runs them as they
+    are (the judge runs it again with every substitute unless it passes).
     """
 
     def __init__(self, judge: Replier, session: Session, item: Item, pc: PreparedCase,
                  index: int, time_scale: float = 1.0, own: tuple[str, ...] = (), *,
-                 learn: bool = False, limit: float | None = None) -> None:
+                 limit: float | None = None) -> None:
         self.judge = judge
         self.session = session
         self.item = item
@@ -99,7 +96,6 @@ class Call:
         self.deadline = 0.0
         self.limit = limit  # the whole submission's deadline (monotonic), if any
         self.own = tuple(s for s in own if s != pc.case.func)
-        self.learn = learn  # keep the substitutes' answers by digest (replies.learned)
         self.calls: list[tuple[str, Any]] = []
         self.helpers: list[str] = []  # own helpers that ran for want of a recorded answer
         self.off_path = ""  # a grader callable asked where its tape has no answer
@@ -108,12 +104,9 @@ class Call:
     def request(self) -> dict[str, Any]:
         c = self.pc.case
         args, kwargs = self.judge.sendable(self.pc)
-        req = {"func": c.func, "args": args, "kwargs": kwargs,
-               "substitutes": [s for s in self.item.substitutes
-                               if s != c.func and s not in self.own]}
-        if self.own:
-            req["own"] = list(self.own)
-        return req
+        return {"func": c.func, "args": args, "kwargs": kwargs,
+                "substitutes": [s for s in self.item.substitutes
+                                if s != c.func and s not in self.own]}
 
     def collect(self) -> Outcome:
         """Wait for this call's result (its time limit starts now: the runner starts it
@@ -135,8 +128,7 @@ class Call:
         status = str(msg.get("status", "error"))
         out = Outcome(status, stdout=str(msg.get("stdout", ""))[:65536],
                       warnings=[str(w)[:300] for w in msg.get("warnings", [])][:20],
-                      error=dict(msg.get("error") or {}), calls=self.calls,
-                      own=msg.get("own"))
+                      error=dict(msg.get("error") or {}), calls=self.calls)
         if status == "ok":
             c = self.pc.case
             if isinstance(msg.get("value"), bytes) and not (c.no_warnings and out.warnings):
@@ -182,7 +174,7 @@ class Call:
                 return {"op": "reply", "fallback": True}
             return self.judge.reply(getattr(ref, name), name, payload,
                                     f"{name} (the grader's reference, standing in for yours)",
-                                    self._invoker, learn=self.learn)
+                                    self._invoker)
         if name in self.pc.callables:
             self.calls.append((name, payload))
             fn = self.pc.callables[name]

@@ -63,9 +63,8 @@ class _Replier:
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: str | None = None, learn: bool = False) -> dict[str, Any]:
-        return self.judge.reply(fn, name, payload, label, invoker, case)  # never learns:
-        # a curve's calls run the submission's own helpers, unlogged
+              case: str | None = None) -> dict[str, Any]:
+        return self.judge.reply(fn, name, payload, label, invoker, case)
 
 
 def _pack(value: Any) -> bytes:

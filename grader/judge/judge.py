@@ -17,7 +17,7 @@ from grader.judge.calls import Batch, Call
 from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
 from grader.judge.memory import Memory
-from grader.judge.replies import answer, own_mismatch
+from grader.judge.replies import answer
 from grader.judge.scoring import item_result
 from grader.judge.scoring import shares as split_points
 from grader.judge.state import GradingRun
@@ -62,10 +62,10 @@ class Judge:
         self.answers = Answers()  # substitutes' recorded answers (public-only grading)
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
         self._given_units: list[list[Any]] | None = None
-        # calls run again with substitutes because the own-helper log did not check out,
-        # by helper: a correct submission graded where judge and runner share a BLAS has none
+        # calls run with the submission's own helpers, and those run again with substitutes
+        # (they did not pass), by function: a correct submission has none run again
+        self.own_calls = 0
         self.own_reruns: dict[str, int] = {}
-        self.own_checked = 0  # calls run with the submission's own helpers, their logs checked
         self.cpu: int | None = None  # the core this judge grades on, and its runners with it
         self.limit: tuple[float, float] | None = None  # (deadline, seconds): see grade()
         # the public cases' data sets, decoded once in the fork server for every runner
@@ -94,10 +94,10 @@ class Judge:
 
     def reply(self, fn: Callable[..., Any], name: str, payload: bytes, label: str,
               invoker: Callable[[str], Callable[..., Any]] | None = None,
-              case: str | None = None, learn: bool = False) -> dict[str, Any]:
+              case: str | None = None) -> dict[str, Any]:
         """``fn``'s answer to a callback, as a ``reply`` message (kept: see
         :func:`grader.judge.replies.answer`)."""
-        return answer(self.memory, fn, name, payload, label, invoker, case, learn)
+        return answer(self.memory, fn, name, payload, label, invoker, case)
 
     def save_memo(self) -> None:
         """Keep what this judge learned for the next run (:meth:`Memory.save`)."""
@@ -196,7 +196,8 @@ class Judge:
 
     def _own_helpers(self, run: "GradingRun", item: Item) -> tuple[str, ...]:
         """Substitutes the submission's own versions may stand in for in ``item``: those
-        that passed every case of their own items in this run (checked call by call)."""
+        that passed every case of their own items in this run (and have not been found
+        to cost another function its case since)."""
         if not item.own_helpers or self.assignment.reference is None:
             return ()
         return tuple(s for s in item.substitutes if run.passed.get(s) is True)
@@ -207,10 +208,10 @@ class Judge:
 
         A batch that loses its runner (a timeout, a crash, a thread left running) goes
         on in a fresh one with the calls it had not reached.  A call made with the
-        submission's own helpers whose log does not check out, or that times out or ends
-        its runner, is run again with substitutes.  A batch's results come in one frame
-        (held back), unless a runner was lost before it could say which call it was in:
-        those calls run again, one frame each.
+        submission's own helpers that does not pass (or times out, or ends its runner)
+        is run again with substitutes, and that verdict stands.  A batch's results come
+        in one frame (held back), unless a runner was lost before it could say which call
+        it was in: those calls run again, one frame each.
         """
         done: dict[int, CaseResult] = {}
         own = self._own_helpers(run, item)
@@ -231,10 +232,8 @@ class Judge:
                 if skip is not None:
                     done[id(pc)] = skip
                 else:
-                    known = pc.ref in self.memory.paths  # the reference's calls, by digest
                     batch.append(Call(self, session, item, pc, len(batch), self.time_scale,
-                                      own if known and id(pc) not in plain else (),
-                                      learn=bool(own) and not known,
+                                      own if id(pc) not in plain else (),
                                       limit=self.limit[0] if self.limit else None))
             if not batch:
                 break
@@ -269,7 +268,7 @@ class Judge:
                    marks: tuple[set[int], set[int]],
                    done: dict[int, CaseResult]) -> list[PreparedCase]:
         """Send a batch and judge its results in order; returns the cases to run again
-        (own-helper runs that did not check out first, then what a lost runner left).
+        (own-helper runs that did not pass first, then what a lost runner left).
         ``marks``: the cases to run with substitutes only, and one frame each."""
         plain, strict = marks
         try:
@@ -305,7 +304,14 @@ class Judge:
 
     def _judge_call(self, run: "GradingRun", call: Call) -> CaseResult | None:
         """The verdict on one call's outcome; None when it ran with the submission's own
-        helpers and did not go as it would have with substitutes (it runs again)."""
+        helpers and did not pass (it runs again with substitutes: a helper's slip must not
+        cost this function its case).
+
+        A case that passes with the submission's own helpers stands: its code computed
+        what the reference does.  One that passes only with substitutes shows a helper
+        that passed its own item but not this use of it; those helpers are not used for
+        the rest of the submission (nor are they after a timeout or an ended process).
+        """
         pc = call.pc
         out = call.collect()
         if out.status == "timeout" and call.limit is not None and call.deadline >= call.limit:
@@ -313,16 +319,10 @@ class Judge:
         if out.status in ("timeout", "died") and not out.sure:
             raise LostTrack()
         if call.own:
+            self.own_calls += 1
             if out.status in ("timeout", "died"):  # a helper may be to blame
-                bad: list[str] = list(call.own)
-            else:
-                first = own_mismatch(call.own, out.own, self.memory)
-                bad = [first] if first is not None else []
-                self.own_checked += 1
-            if bad:
-                for name in bad:
-                    self.own_reruns[name] = self.own_reruns.get(name, 0) + 1
-                run.passed.update(dict.fromkeys(bad, False))
+                run.passed.update(dict.fromkeys(call.own, False))
+                self._again(pc)
                 return None
         if out.status == "timeout":
             run.hung.add(pc.case.func)
@@ -331,10 +331,19 @@ class Judge:
         cr = out.cached or verdict(pc, out, self.time_scale)
         if out.key is not None and out.cached is None:
             self.memory.keep_verdict(out.key, cr)
-        if call.learn and cr.passed:  # its substitutes' answers are now known by digest
-            self.memory.keep_path(pc.ref)
+        if call.own and not cr.passed:
+            run.own_failed[id(pc)] = call.own
+            self._again(pc)
+            return None
+        helpers = run.own_failed.pop(id(pc), ())
+        if cr.passed:  # with substitutes only, after it failed with the helpers
+            run.passed.update(dict.fromkeys(helpers, False))
         cr = with_output(depends_on(off_path(cr, pc, call.off_path), call.helpers), out.stdout)
         return with_plot(cr, pc, out.value, out.key[1] if out.key else None)
+
+    def _again(self, pc: PreparedCase) -> None:
+        """Counted: ``pc`` runs again with substitutes (the caller marks it so)."""
+        self.own_reruns[pc.case.func] = self.own_reruns.get(pc.case.func, 0) + 1
 
     def _skipped(self, run: "GradingRun", pc: PreparedCase) -> CaseResult | None:
         func = pc.case.func

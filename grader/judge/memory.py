@@ -1,9 +1,7 @@
 """What a judge remembers across submissions: the answers to callbacks (the reference's,
-the grader's callables') by the exact bytes of their arguments, the verdicts on
-returned values by the exact bytes of the value, and the reference's answers to
-substitute calls by digest (:mod:`grader.protocol.digest`), against which a runner's
-log of its own helpers' calls is checked, with the cases whose calls they cover; taken
-up from the assignment's memo and kept in it again (:mod:`grader.course.memo`).
+the grader's callables') by the exact bytes of their arguments, and the verdicts on
+returned values by the exact bytes of the value; taken up from the assignment's memo and
+kept in it again (:mod:`grader.course.memo`).
 
 A batch of correct submissions mostly repeats both.  Each holds the most recently used
 last, so what goes back on disk is what is still in use, at most so much of it.
@@ -22,16 +20,11 @@ class Memory:
     CACHE_LIMIT = 50_000  # entries of each, in memory
     MEMO_REPLIES = 5_000  # kept on disk, the most recently used
     MEMO_VERDICTS = 3_000
-    MEMO_DIGESTS = 20_000
 
     def __init__(self, memo: dict[str, Any] | None = None) -> None:
         self.replies: dict[Any, dict[str, Any]] = {}
         # a verdict taken up from a memo stays a dict until it is first used
         self.verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]] = {}
-        # (substitute, digest of the arguments) -> digest of the reference's answer
-        self.digests: dict[tuple[str, bytes], bytes] = {}
-        # cases run with substitutes only that passed: the digests hold their calls
-        self.paths: set[str] = set()
         self.learned = 0  # entries new since the memo was read
         self._recall(memo)
 
@@ -47,25 +40,6 @@ class Memory:
             self.replies.clear()
         self.replies[key] = reply
         self.learned += 1
-
-    # ------------------------------------------------------------------ digests
-    def answered(self, name: str, args: bytes) -> bytes | None:
-        """The digest of the reference's answer to ``name`` on arguments of digest ``args``."""
-        return self.digests.get((name, args))
-
-    def keep_digest(self, name: str, args: bytes, value: bytes) -> None:
-        if self.digests.get((name, args)) == value:
-            return
-        if len(self.digests) >= self.CACHE_LIMIT:
-            self.digests.clear()
-            self.paths.clear()  # what they covered is gone with them
-        self.digests[(name, args)] = value
-        self.learned += 1
-
-    def keep_path(self, case: str) -> None:
-        if case not in self.paths:
-            self.paths.add(case)
-            self.learned += 1
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, key: tuple[Any, ...]) -> CaseResult | None:
@@ -93,15 +67,9 @@ class Memory:
                 self.replies[tuple(k)] = reply
             for k, cr in memo["verdicts"][: self.CACHE_LIMIT]:
                 self.verdicts[tuple(k)] = cr
-            for name, args, value in memo.get("digests", [])[: self.CACHE_LIMIT]:
-                if isinstance(args, bytes) and isinstance(value, bytes):
-                    self.digests[(str(name), args)] = value
-            self.paths.update(str(c) for c in memo.get("paths", []))
         except (TypeError, ValueError, KeyError):  # a damaged memo: start from nothing
             self.replies.clear()
             self.verdicts.clear()
-            self.digests.clear()
-            self.paths.clear()
 
     def save(self, a: Assignment) -> None:
         """Keep what was learned for the next run (only where the secret side is here:
@@ -115,8 +83,5 @@ class Memory:
         memo["replies"] = [[list(k), v] for k, v in replies]
         memo["verdicts"] = [[list(k), cr if isinstance(cr, dict) else cr.to_json()]
                             for k, cr in verdicts]
-        digests = list(self.digests.items())
-        memo["digests"] = [[n, a, v] for (n, a), v in digests[-self.MEMO_DIGESTS:]]
-        memo["paths"] = sorted(self.paths) if len(digests) <= self.MEMO_DIGESTS else []
         write_memo(memo_path(a.root, a.name), memo)
         self.learned = 0

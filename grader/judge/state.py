@@ -22,4 +22,6 @@ class GradingRun:
     hung: set[str] = field(default_factory=set)         # functions that timed out
     deaths: dict[str, int] = field(default_factory=dict)  # function -> runners it ended
     passed: dict[str, bool] = field(default_factory=dict)  # function -> all its cases pass
+    # cases that did not pass with the submission's own helpers -> those helpers
+    own_failed: dict[int, tuple[str, ...]] = field(default_factory=dict)
     output: str = ""                  # what the submission printed while being imported

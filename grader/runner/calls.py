@@ -6,8 +6,8 @@ arguments the judge sends, and sends back raw data only: the returned value (thr
 :mod:`grader.protocol.wire`), captured output, warnings and error text, each capped.  It never
 sees a reference implementation or an expected value.  Callables the grader passes and
 the graded functions the judge substitutes are proxies here: their results come from
-the judge over the channel.  A substitute the submission's own version may stand in for
-(it passed its own item) runs here instead, with each call logged for the judge to check.
+the judge over the channel.  A graded function the judge does not name as a substitute
+for a call (the submission's own version passed its item) is the submission's own there.
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ import copy
 import types
 from typing import Any
 
-from grader.protocol import digest, wire
+from grader.protocol import wire
 from grader.protocol.channel import Channel, ChannelClosed
 from grader.runner.capture import CallScope, thread_count, threads_possible
 from grader.runner.holding import Holding
 from grader.runner.module import ModuleHost
 
 ARG_CACHE_BYTES = 64 * 1024 * 1024
-LOG_CAP = 20_000  # own-helper calls logged per call; past it the judge answers the rest,
-#                  as substitutes
-TRACE_CAP = 4 * 1024
 SHARED: dict[bytes, Any] = {}  # public arguments the fork server decoded: every runner's
 SHARED_BYTES = 64 * 1024 * 1024
 
@@ -67,10 +64,8 @@ class Runner(ModuleHost):
         self.can_thread = threads_possible()  # else no call can leave a thread running
         self.scope = CallScope()  # what the calls of the batch at hand run under
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
-        self.log: list[list[Any]] | None = None  # the current call's own-helper calls
         self.arguments: dict[bytes, Any] = dict(SHARED)  # large packed arguments, decoded
         self.cached_bytes = 0
-        self.depth = 0  # own helpers running now (only the outermost is logged)
         self.holding = Holding(channel)  # a batch's results, sent together
 
     # ------------------------------------------------------------------ the loop
@@ -206,69 +201,6 @@ class Runner(ModuleHost):
             self.cached_bytes += len(data)
         return copy.deepcopy(value)
 
-    def _own(self, name: str) -> Any:
-        """The submission's own ``name``, standing in for the judge's substitute.
-
-        Used only for functions that already passed every case of their own item: each
-        call runs on fresh copies of its arguments (as a substitute's would) and goes
-        into the call's log as [name, digest of what it was given, digest of what it
-        gave] (:mod:`grader.protocol.digest`; None for both when the call raised or
-        returned what is not data), which the judge looks up in the reference's answers.
-        A callable among the arguments (the caller's own function, say) is called
-        through a :class:`~grader.protocol.digest.Slot`, as the judge would call it
-        back: on fresh copies, its value copied again; what it returned counts as given,
-        what it was passed as given back, and the calls it makes of own helpers are
-        logged (before the call's own entry), as when the judge calls it.  The caller
-        gets a fresh copy of the value, as it would from the judge.  Other calls made
-        while one is running (a helper of a helper) are not logged: a substitute would
-        not have made them.
-        """
-        original = self.originals.get(name)
-        if not callable(original):
-            return self._proxy(name, True)
-        fallback = self._proxy(name, True)
-
-        def own(*args: Any, **kwargs: Any) -> Any:
-            if self.depth or self.log is None:
-                return original(*args, **kwargs)
-            if len(self.log) >= LOG_CAP:
-                return fallback(*args, **kwargs)
-            rngs: list[tuple[Any, Any]] = []
-
-            def watch(fn: Any, slot: int) -> Any:
-                def watched(*a: Any, **k: Any) -> Any:
-                    fresh_a, fresh_k = digests.passed(slot, [list(a), k])
-                    depth, self.depth = self.depth, 0  # its own helpers' calls count
-                    try:
-                        value = fn(*fresh_a, **fresh_k)
-                    finally:
-                        self.depth = depth
-                    return digests.returned(slot, value)
-
-                return watched
-
-            digests = digest.CallDigests(rngs, watch)
-            fresh_args, fresh_kwargs = digests.given.copy([list(args), kwargs])
-            entry: list[Any] = [name, None, None]
-            self.depth += 1
-            try:
-                value = original(*fresh_args, **fresh_kwargs)
-            finally:
-                self.depth -= 1
-                self.log.append(entry)  # after the calls made through its callables
-            try:
-                fresh_value = digests.gave.copy(value)
-            except Exception:  # noqa: BLE001 - not data: the judge answers instead, on a re-run
-                return value
-            entry[1:] = digests.pair([wire.generator_state(used) for _, used in rngs])
-            for caller_rng, used in rngs:
-                caller_rng.bit_generator.state = used.bit_generator.state
-            return fresh_value
-
-        own.__name__ = name
-        own.__qualname__ = name
-        return own
-
     def _call(self, msg: dict[str, Any]) -> dict[str, Any]:
         """One call of a graded function: its result, output and warnings, as data."""
         mod = self.module
@@ -282,13 +214,9 @@ class Runner(ModuleHost):
             return {"op": "result", "status": "error",
                     "error": {"type": "WireError", "line": None, "message": str(e)}}
         subs = [str(s) for s in msg.get("substitutes", [])]
-        own = [str(s) for s in msg.get("own", []) if str(s) not in subs]
-        saved = {s: mod.__dict__.get(s) for s in subs + own}
+        saved = {s: mod.__dict__.get(s) for s in subs}
         for s in subs:
             mod.__dict__[s] = self._proxy(s, True)
-        for s in own:
-            mod.__dict__[s] = self._own(s)
-        self.log, self.depth = ([] if own else None), 0
         try:
             reply = self._execute(func, args, kwargs, self.scope)
         finally:
@@ -297,9 +225,6 @@ class Runner(ModuleHost):
                     mod.__dict__.pop(s, None)
                 else:
                     mod.__dict__[s] = f
-        if self.log is not None:
-            reply["own"] = self.log
-            self.log = None
         stray = self._stray_threads(name) if self.can_thread else None
         if stray is not None:
             reply.update(status="error", error=stray, restart=True)
