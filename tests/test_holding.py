@@ -107,3 +107,27 @@ def test_a_batch_results_go_in_one_write_and_a_slow_call_lets_them_go():
     assert [(f["op"], f.get("index")) for f in frames] == [
         ("result", 0), ("result", 1), ("running", 2), ("result", 2), ("result", 3)]
     assert writes == 3
+
+
+def test_a_send_to_a_runner_that_stops_reading_is_a_timeout(monkeypatch):
+    """A runner that stops reading fills its socket; the judge's send gives up after
+    SEND_TIMEOUT (the kernel's send timeout, or a timed socket where there is none) and
+    says timeout, not a closed channel."""
+    import pytest
+
+    from grader.protocol.channel import ChannelTimeout
+    from grader.sandbox import session as session_mod
+
+    monkeypatch.setattr(session_mod, "SEND_TIMEOUT", 0.2)
+    for bounded in (True, False):
+        if not bounded:
+            monkeypatch.setattr(session_mod, "_bound_sends", lambda sock: False)
+        judge_end, runner_end = socket.socketpair()
+        s = session_mod.Session(Channel(judge_end), 0, killer=lambda pid: None, pidns=True)
+        assert s.bounded is bounded
+        t = time.monotonic()
+        with pytest.raises(ChannelTimeout):
+            s.send({"op": "exit", "blob": b"x" * 8_000_000})
+        assert time.monotonic() - t < 5  # never the ten seconds of the real limit
+        s.kill()
+        runner_end.close()

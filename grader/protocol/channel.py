@@ -64,6 +64,8 @@ class Channel:
             return
         try:
             self.sock.sendall(data)
+        except (BlockingIOError, TimeoutError):  # a send timeout ran out: no one reads
+            raise ChannelTimeout() from None
         except OSError as e:
             raise ChannelClosed(str(e)) from None
 

@@ -33,6 +33,7 @@ import numpy as np
 from grader.protocol.frames import MAX_FRAME, WireError, pack, packb, parse, unpack_header, unpackb  # noqa: F401
 
 MAX_NODES = 2_000_000  # nodes in one value
+_PLAIN = frozenset((float, int, str, bool, type(None)))  # what a list decodes to as it is
 LARGE = 4096  # packed bytes from which a runner keeps an argument decoded (a data set)
 MAX_DEPTH = 64  # nesting of lists/dicts in one value
 NUMERIC_KINDS = "biufc"
@@ -309,6 +310,11 @@ class Decoder:
         if t is float or t is int or t is str or t is bool or v is None:
             return v
         if t is list:
+            if depth < MAX_DEPTH and all(type(x) in _PLAIN for x in v):  # numbers, strings
+                self.nodes += len(v)
+                if self.nodes > MAX_NODES:
+                    raise WireError("the value is too large or too deeply nested")
+                return list(v)
             return [self.decode(x, depth + 1) for x in v]
         if t is not dict or len(v) != 1:
             raise WireError("malformed value")
@@ -344,7 +350,10 @@ class Decoder:
 
             cols = [self.decode(c, depth + 1) for c in body.get("columns", [])]
             data = [self.decode(c, depth + 1) for c in body.get("data", [])]
-            return pd.DataFrame({c: d for c, d in zip(cols, data)}, columns=cols)
+            columns = dict(zip(cols, data))
+            if len(columns) == len(cols):  # (naming the columns again costs a third more)
+                return pd.DataFrame(columns)
+            return pd.DataFrame(columns, columns=cols)
         raise WireError(f"unknown tag {tag!r}")
 
 
