@@ -12,11 +12,16 @@ in its own forked, confined runner), and prints:
 - peak memory of the whole process tree (parent, workers, fork servers, runners), sampled
   every second from /proc: as PSS (pages shared after a fork counted once) and as the sum
   of each process's RSS (shared pages counted in every process), and the parent's own;
-- the mean grading time of each kind of submission.
+- the mean grading time of each kind of submission;
+- with ``--correct``, CPU per submission against the floor of this design
+  (``benchmarks/floor.py``) measured just before and just after; with ``--rounds K`` the
+  class is graded K times, each into a fresh gradebook, a floor between rounds, and the
+  median of the rounds' ratios is printed too.
 
 Every submission differs (a comment names the student), so nothing is reused by content.
 
     python benchmarks/bench_batch.py [--n 500] [--workers 2] [--hang 0] [--keep DIR]
+                                     [--correct] [--rounds K]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -169,37 +175,15 @@ class Sampler(threading.Thread):
             self.stop.wait(0.25)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=500)
-    ap.add_argument("--workers", type=int, default=None, help="default: the number of cores")
-    ap.add_argument("--hang", type=float, default=0.0,
-                    help="fraction of submissions with an infinite loop (each costs a timeout)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
-    ap.add_argument("--correct", action="store_true",
-                    help="every submission correct: CPU per correct submission against the "
-                         "floor of this design (benchmarks/floor.py), measured in this run")
-    ap.add_argument("--cluster", help="grade on Dask (local:N or tcp://HOST:PORT) instead")
-    args = ap.parse_args()
-
+def _round(folder: Path, db: Path, kinds: dict[str, str], args: argparse.Namespace
+           ) -> dict[str, object]:
+    """One `grade batch` of ``folder`` into a fresh gradebook ``db``, sampled as it runs."""
     import resource
 
     from grader.batch.gradebook import Gradebook
     from grader.batch.run import run_batch
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_batch_"))
-    folder = args.keep or tmp / "submissions"
-    db = tmp / "gradebook.sqlite"
-    kinds = make_class(folder, args.n, args.seed, args.hang, args.correct)
-    from floor import describe, measure
-
-    # in this process, before and after the run: the same machine at the same moments.  A
-    # shared machine's speed drifts over minutes, so the ratio is taken against the
-    # faster (lower) of the two: never flattering the engine
-    floor_before = measure()
     first: list[float] = []
-
     at_first: list[float] = []  # the workers' CPU when the first result came (their start)
 
     def progress(p: object) -> None:
@@ -220,34 +204,41 @@ def main() -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     parent_cpu = (after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
                   - sampler.own_cpu)
-    parent_peak = after.ru_maxrss * 1024
     with Gradebook(db, create=False) as book:
         times = book.conn.execute("SELECT submission, seconds FROM submissions").fetchall()
     by_kind: dict[str, list[float]] = {}
     for key, seconds in times:
         by_kind.setdefault(kinds[key], []).append(seconds)
-    floor_after = measure()
-    floor = min(floor_before, floor_after, key=lambda f: f["floor"])
-    workers = args.workers or os.cpu_count()
+    workers_cpu = sum(sampler.cpu.values())
+    running = (workers_cpu - (at_first[0] if at_first else 0.0)) / max(summary.found - 1, 1)
+    return {"summary": summary, "wall": wall, "steady": steady, "sampler": sampler,
+            "parent_cpu": parent_cpu, "parent_peak": after.ru_maxrss * 1024,
+            "workers_cpu": workers_cpu, "by_kind": by_kind,
+            "per": running + parent_cpu / max(summary.found, 1)}
+
+
+def _report(got: dict[str, Any], before: dict[str, float], after: dict[str, float],
+            workers: int | None, args: argparse.Namespace) -> None:
+    from floor import describe
+
+    summary, wall, sampler = got["summary"], got["wall"], got["sampler"]
+    found = max(summary.found, 1)
     print(f"graded {summary.graded} submissions ({len(summary.errors)} errors) with "
           f"{workers} workers on {os.cpu_count()} cores in {wall:.1f} s")
     print(f"  {summary.graded / wall:.1f} submissions/s overall (workers' start included), "
-          f"{max(summary.graded - 1, 0) / steady:.1f}/s once running")
+          f"{max(summary.graded - 1, 0) / got['steady']:.1f}/s once running")
     print(f"  peak memory of the whole process tree: {sampler.peak_pss / 2**20:.0f} MB "
           f"(PSS: shared pages once), {sampler.peak / 2**20:.0f} MB summing each process's "
-          f"RSS; the parent alone {parent_peak / 2**20:.0f} MB")
-    workers_cpu = sum(sampler.cpu.values())
-    print(f"  CPU per submission: {1000 * workers_cpu / max(summary.found, 1):.0f} ms in the "
+          f"RSS; the parent alone {got['parent_peak'] / 2**20:.0f} MB")
+    print(f"  CPU per submission: {1000 * got['workers_cpu'] / found:.0f} ms in the "
           "workers (judges, fork servers, runners; sampled from /proc), "
-          f"{1000 * parent_cpu / max(summary.found, 1):.1f} ms in the parent (discovery, "
+          f"{1000 * got['parent_cpu'] / found:.1f} ms in the parent (discovery, "
           "hashing, the gradebook)")
-    running = (workers_cpu - (at_first[0] if at_first else 0.0)) / max(summary.found - 1, 1)
-    per = running + parent_cpu / max(summary.found, 1)
-    print(f"  the floor of this design, measured before the run: {describe(floor_before)}")
-    print(f"  and after it: {describe(floor_after)}")
+    print(f"  the floor of this design, measured before the run: {describe(before)}")
+    print(f"  and after it: {describe(after)}")
     print(f"  CPU per {'correct ' if args.correct else ''}submission once the workers are up "
-          f"(workers and parent) {1000 * per:.1f} ms = "
-          f"{per / floor['floor']:.2f} x the lower floor (target within 1.3 x"
+          f"(workers and parent) {1000 * got['per']:.1f} ms = "
+          f"{got['ratio']:.2f} x the lower floor (target within 1.3 x"
           + (")" if args.correct else "; only meaningful with --correct)"))
     try:
         print(f"  load average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
@@ -255,8 +246,53 @@ def main() -> None:
     except OSError:
         pass
     print("  mean seconds per submission, by kind (one worker's time):")
-    for kind, secs in sorted(by_kind.items(), key=lambda kv: -statistics.fmean(kv[1])):
+    for kind, secs in sorted(got["by_kind"].items(), key=lambda kv: -statistics.fmean(kv[1])):
         print(f"    {kind:<24} {statistics.fmean(secs):6.3f} s  x{len(secs)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--workers", type=int, default=None, help="default: the number of cores")
+    ap.add_argument("--hang", type=float, default=0.0,
+                    help="fraction of submissions with an infinite loop (each costs a timeout)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    ap.add_argument("--correct", action="store_true",
+                    help="every submission correct: CPU per correct submission against the "
+                         "floor of this design (benchmarks/floor.py), measured in this run")
+    ap.add_argument("--cluster", help="grade on Dask (local:N or tcp://HOST:PORT) instead")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="grade the class this many times, each into a fresh gradebook, "
+                         "with the floor measured between rounds; prints each round and "
+                         "the median ratio (a shared machine's speed drifts over minutes)")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_batch_"))
+    folder = args.keep or tmp / "submissions"
+    kinds = make_class(folder, args.n, args.seed, args.hang, args.correct)
+    from floor import measure
+
+    # in this process, before and after each run: the same machine at the same moments.
+    # A shared machine's speed drifts over minutes, so a round's ratio is taken against
+    # the faster (lower) of its two: never flattering the engine
+    floors = [measure()]
+    rounds = []
+    for r in range(args.rounds):
+        rounds.append(_round(folder, tmp / f"gradebook{r}.sqlite", kinds, args))
+        floors.append(measure())
+    workers = args.workers or os.cpu_count()
+    for r, got in enumerate(rounds):
+        floor = min(floors[r], floors[r + 1], key=lambda f: f["floor"])
+        got["ratio"] = got["per"] / floor["floor"]
+        if args.rounds > 1:
+            print(f"round {r + 1} of {args.rounds}:")
+        _report(got, floors[r], floors[r + 1], workers, args)
+    if args.rounds > 1:
+        ratios = sorted(got["ratio"] for got in rounds)
+        print(f"median over {args.rounds} rounds: {statistics.median(ratios):.2f} x the floor "
+              f"(each round against the lower of the floors measured just before and just "
+              f"after it: {', '.join(f'{x:.2f}' for x in ratios)})")
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -62,6 +62,7 @@ class Judge:
         self.answers = Answers()  # substitutes' recorded answers (public-only grading)
         self._sendable: dict[int, tuple[list[bytes], bytes]] = {}
         self._given_units: list[list[Any]] | None = None
+        self._items: dict[str, tuple[Item, list[PreparedCase], dict[int, float]]] = {}
         # calls run with the submission's own helpers, and those run again with substitutes
         # (they did not pass), by function: a correct submission has none run again
         self.own_calls = 0
@@ -155,15 +156,10 @@ class Judge:
         a = self.assignment
         self.load_notes = []
         items = [a.item(i) for i in item_ids] if item_ids else list(a.items)
-        hidden = a.hidden() if a.full else []
         run = GradingRun(source)
-        by_item: dict[str, list[PreparedCase]] = {}
-        for pc in a.public + hidden:
-            by_item.setdefault(pc.case.item, []).append(pc)
         results = []
         for item in items:
-            cases = by_item.get(item.id, [])
-            shares = split_points(item, cases, a)
+            cases, shares = self._cases(item)
             done = self._run_item(run, item, cases)
             case_results = []
             for pc in cases:
@@ -193,6 +189,17 @@ class Judge:
                       score=score, max_score=max_score, items=results,
                       mode="full" if a.full else "public", seed=a.seed, notes=notes,
                       output=run.output, **load_fields(run.fatal))
+
+    def _cases(self, item: Item) -> tuple[list[PreparedCase], dict[int, float]]:
+        """``item``'s cases, public then hidden, and each one's points (by case id): the
+        same for every submission this judge grades."""
+        got = self._items.get(item.id)
+        if got is None or got[0] is not item:
+            a = self.assignment
+            cases = [pc for pc in a.public + (a.hidden() if a.full else [])
+                     if pc.case.item == item.id]
+            got = self._items[item.id] = (item, cases, split_points(item, cases, a))
+        return got[1], got[2]
 
     def _own_helpers(self, run: "GradingRun", item: Item) -> tuple[str, ...]:
         """Substitutes the submission's own versions may stand in for in ``item``: those
