@@ -90,7 +90,12 @@ def _runner_writes(batches: list[tuple[list[str], bool]]) -> tuple[int, list[dic
             {"func": n, "args": [wire.pack_value(wire.encode(k))]} for k, n in enumerate(names)]})
         while not frames or frames[-1].get("index") != len(names) - 1 \
                 or frames[-1]["op"] != "result":
-            frames.append(ch.recv(time.monotonic() + 30))
+            frame = ch.recv(time.monotonic() + 30)
+            if frame["op"] == "results":  # held results, in one frame: one entry each
+                frames += [{**r, "op": "result", "frame": len(frames)}
+                           for r in wire.unpack_value(frame["body"])]
+            else:
+                frames.append(frame)
     ch.send({"op": "exit"})
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) - 1, frames  # the load's reply is one write
@@ -99,6 +104,7 @@ def _runner_writes(batches: list[tuple[list[str], bool]]) -> tuple[int, list[dic
 def test_a_batch_results_go_in_one_write_and_a_slow_call_lets_them_go():
     writes, frames = _runner_writes([(["same"] * 6, True)])
     assert writes == 1 and [f["index"] for f in frames] == list(range(6))
+    assert {f.get("frame") for f in frames} == {0}  # one frame for the six
     writes, _ = _runner_writes([(["same"] * 6, False)])
     assert writes == 6  # asked to send them as they come
     # a call that runs past the timer: what was held goes, naming the call that runs;
@@ -131,3 +137,45 @@ def test_a_send_to_a_runner_that_stops_reading_is_a_timeout(monkeypatch):
         assert time.monotonic() - t < 5  # never the ten seconds of the real limit
         s.kill()
         runner_end.close()
+
+
+def test_a_batch_that_comes_back_as_before_keeps_its_verdicts_one_that_differs_does_not(
+        server, variant):
+    """A whole batch's results in one frame, byte for byte as an earlier submission's
+    that passed: the verdicts after the first call's are the ones kept, with no result
+    read; one result different (xi5 on a matrix) and the batch is judged call by call,
+    that case failing."""
+    from conftest import REFERENCE, ROOT
+
+    from grader.api import load_assignment
+    from grader.course.submission import load_source
+    from grader.judge.judge import Judge
+    from grader.judge.memory import Memory
+
+    a = load_assignment("hw1", ROOT)
+    a.memo = None
+    judge = Judge(a, server)  # type: ignore[arg-type]
+    looked: list[int] = []
+    lookup = Memory.verdict
+
+    def counted(self: Memory, key: object) -> object:
+        looked.append(1)
+        return lookup(self, key)  # type: ignore[arg-type]
+
+    Memory.verdict = counted  # type: ignore[method-assign]
+    try:
+        first = judge.grade(load_source(REFERENCE))
+        cold = len(looked)
+        looked.clear()
+        second = judge.grade(load_source(REFERENCE))
+        assert second.to_json()["items"] == first.to_json()["items"] and second.full_marks
+        assert judge.memory.batches and len(looked) < cold / 2, (len(looked), cold)
+        wrong = judge.grade(load_source(variant(
+            "_ref_xi5 = xi5\n"
+            "def xi5(xi4):\n"
+            "    return -_ref_xi5(xi4) if np.ndim(xi4) == 2 else _ref_xi5(xi4)\n")),
+            ["elementary"])
+    finally:
+        Memory.verdict = lookup  # type: ignore[method-assign]
+    (item,) = wrong.items
+    assert [c.name for c in item.cases if not c.passed] == ["xi5 on a matrix"]

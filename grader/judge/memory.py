@@ -1,7 +1,8 @@
 """What a judge remembers across submissions: the answers to callbacks (the reference's,
 the grader's callables') by the exact bytes of their arguments, and the verdicts on
 returned values by the exact bytes of the value; taken up from the assignment's memo and
-kept in it again (:mod:`grader.course.memo`).
+kept in it again (:mod:`grader.course.memo`).  Also, in memory only, the verdicts on a
+whole batch whose results came back in one frame, by the exact bytes of that frame.
 
 A batch of correct submissions mostly repeats both.  Each holds the most recently used
 last, so what goes back on disk is what is still in use, at most so much of it.
@@ -20,11 +21,16 @@ class Memory:
     CACHE_LIMIT = 50_000  # entries of each, in memory
     MEMO_REPLIES = 5_000  # kept on disk, the most recently used
     MEMO_VERDICTS = 3_000
+    BATCHES = 2_000  # whole batches' verdicts, in memory
+    BATCH_BYTES = 256 * 1024  # a results frame's body larger than this is not kept
 
     def __init__(self, memo: dict[str, Any] | None = None) -> None:
         self.replies: dict[Any, dict[str, Any]] = {}
         # a verdict taken up from a memo stays a dict until it is first used
         self.verdicts: dict[tuple[Any, ...], CaseResult | dict[str, Any]] = {}
+        # (the batch's cases, and the own helpers each ran with; the body of the runner's
+        # results frame) -> their verdicts, where every one passed (never kept on disk)
+        self.batches: dict[tuple[Any, ...], list[CaseResult]] = {}
         self.learned = 0  # entries new since the memo was read
         self._recall(memo)
 
@@ -40,6 +46,17 @@ class Memory:
             self.replies.clear()
         self.replies[key] = reply
         self.learned += 1
+
+    # ------------------------------------------------------------------ whole batches
+    def batch(self, key: tuple[Any, ...]) -> list[CaseResult] | None:
+        """Copies of the verdicts kept for a whole batch that came back as ``key`` says."""
+        kept = self.batches.get(key)
+        return None if kept is None else [cr.shallow() for cr in kept]
+
+    def keep_batch(self, key: tuple[Any, ...], results: list[CaseResult]) -> None:
+        if len(self.batches) >= self.BATCHES:
+            self.batches.clear()
+        self.batches[key] = [cr.shallow() for cr in results]
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, key: tuple[Any, ...]) -> CaseResult | None:

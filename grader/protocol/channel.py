@@ -1,8 +1,4 @@
-"""A message channel over a stream socket: length-prefixed MessagePack frames with deadlines.
-
-A sender may hold frames back (``holding``) and let them go with its next frame that is
-not held, or with :meth:`Channel.flush`: several messages in one write.
-"""
+"""A message channel over a stream socket: length-prefixed MessagePack frames with deadlines."""
 
 from __future__ import annotations
 
@@ -12,9 +8,6 @@ import time
 from typing import Any
 
 from grader.protocol import frames as wire
-
-
-HOLD_CAP = 1024 * 1024  # bytes of held frames past which they go at once
 
 
 class ChannelClosed(Exception):
@@ -29,45 +22,26 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buf = bytearray()
-        self._out = bytearray()  # frames held back
-        self.holding = False     # hold frames back (up to HOLD_CAP bytes)
         self.sending = False     # a send is under way (a signal handler must not send now)
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def send(self, message: dict[str, Any]) -> None:
-        """Send ``message``, after the frames held back; or hold it too, while ``holding``."""
+    def send(self, message: dict[str, Any], *more: dict[str, Any]) -> None:
+        """Send ``message`` (and ``more`` after it) in one write."""
         self.sending = True
         try:
             data = wire.pack(message)
-            if self.holding and len(self._out) + len(data) <= HOLD_CAP:
-                self._out += data
-                return
-            self._write(data)
+            if more:
+                data += b"".join(wire.pack(m) for m in more)
+            try:
+                self.sock.sendall(data)
+            except (BlockingIOError, TimeoutError):  # a send timeout ran out: no one reads
+                raise ChannelTimeout() from None
+            except OSError as e:
+                raise ChannelClosed(str(e)) from None
         finally:
             self.sending = False
-
-    def flush(self) -> None:
-        """Send the frames held back, if any."""
-        self.sending = True
-        try:
-            self._write(b"")
-        finally:
-            self.sending = False
-
-    def _write(self, data: bytes) -> None:
-        if self._out:
-            data = bytes(self._out) + data
-            self._out.clear()
-        if not data:
-            return
-        try:
-            self.sock.sendall(data)
-        except (BlockingIOError, TimeoutError):  # a send timeout ran out: no one reads
-            raise ChannelTimeout() from None
-        except OSError as e:
-            raise ChannelClosed(str(e)) from None
 
     def _fill(self, n: int, deadline: float | None) -> None:
         while len(self._buf) < n:

@@ -66,7 +66,8 @@ class Runner(ModuleHost):
         self.finished = False  # a reply asked the judge for a fresh runner: stop after it
         self.arguments: dict[bytes, Any] = dict(SHARED)  # large packed arguments, decoded
         self.cached_bytes = 0
-        self.holding = Holding(channel)  # a batch's results, sent together
+        self.request: dict[str, Any] = {}  # the batch of calls at hand
+        self.holding = Holding(channel, lambda reply: self._send(reply, self.request))
 
     # ------------------------------------------------------------------ the loop
     def serve(self) -> None:
@@ -171,6 +172,7 @@ class Runner(ModuleHost):
         if not isinstance(calls, list):
             self._send({"op": "error", "message": "calls must be a list"}, msg)
             return
+        self.request = msg
         if msg.get("hold") is True and len(calls) > 1 and Holding.possible():
             self.holding.start(msg.get("nonce"))
         try:
@@ -179,7 +181,7 @@ class Runner(ModuleHost):
                     self.holding.next_call(index)
                     reply = self._call(call if isinstance(call, dict) else {})
                     reply["index"] = index
-                    self._send(reply, msg)
+                    self.holding.result(reply)
                     if self.finished:
                         return
         finally:

@@ -37,8 +37,10 @@ class Session:
         self.memory_limit = memory_limit  # bytes; > 0: watch the runner's memory from here
         self.death = ""               # why the judge killed it, when it did
         self.pending: dict[str, list[int]] = {}  # reply op -> [nonce of the request it
-        #                                              answers, replies still to come]
+        #                          answers, replies still to come, replies it asks for]
         self.bounded = _bound_sends(channel.sock)  # the kernel ends a send that blocks
+        self.queued: list[dict[str, Any]] = []  # results of a results frame still to give
+        self.whole: bytes | None = None  # the body of a results frame that held a whole batch
 
 
     def send(self, message: dict[str, Any]) -> None:
@@ -53,7 +55,9 @@ class Session:
         if reply is not None:
             nonce = secrets.randbits(52)
             calls = message.get("calls")
-            self.pending[reply] = [nonce, len(calls) if isinstance(calls, list) else 1]
+            n = len(calls) if isinstance(calls, list) else 1
+            self.pending[reply] = [nonce, n, n]  # and the replies to come, of how many
+            self.whole = None
             message = {**message, "nonce": nonce}
         if self.bounded:
             self.channel.send(message)  # ChannelTimeout past SEND_TIMEOUT
@@ -73,9 +77,13 @@ class Session:
 
         A reply without the nonce of the request it answers (a stale or forged frame,
         say from a thread the submission left running) is dropped.  A ``result`` asking for a fresh
-        runner (the call left a thread running) ends this one.
+        runner (the call left a thread running) ends this one.  A ``results`` frame (a
+        batch's results held back, :mod:`grader.runner.holding`) gives its results one by
+        one; where it holds the whole batch, its body as it came is kept (``whole``).
         """
         while True:
+            if self.queued:
+                return self._result(self.queued.pop(0))
             try:
                 msg = self._recv(deadline)
             except (ChannelClosed, ChannelTimeout, wire.WireError):
@@ -88,6 +96,9 @@ class Session:
                 pending = self.pending.get("result")
                 if pending is None or msg.get("nonce") != pending[0]:
                     continue
+            elif op == "results":
+                self._unpack_results(msg)
+                continue
             elif op in _REPLIES:
                 pending = self.pending.get(op)
                 if pending is None or msg.get("nonce") != pending[0]:
@@ -95,10 +106,36 @@ class Session:
                 pending[1] -= 1
                 if pending[1] <= 0:
                     del self.pending[op]
-            msg = _sanitize(msg)
-            if msg.get("restart"):
-                self.kill()
-            return msg
+            return self._result(msg)
+
+    def _unpack_results(self, msg: dict[str, Any]) -> None:
+        """Queue a ``results`` frame's results (as many as are still to come)."""
+        pending = self.pending.get("result")
+        body = msg.get("body")
+        if pending is None or msg.get("nonce") != pending[0] or not isinstance(body, bytes):
+            return
+        results = wire.unpackb(body)
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise wire.WireError("malformed results")
+        results = results[:pending[1]]
+        whole = pending[1] == pending[2] == len(results)
+        pending[1] -= len(results)
+        if pending[1] <= 0:
+            del self.pending["result"]
+        for r in results:
+            r["op"] = "result"
+        self.whole = body if whole else None
+        self.queued = results
+
+    def skip_results(self) -> None:
+        """Drop the results of a whole batch not yet given (the judge knows them)."""
+        self.queued = []
+
+    def _result(self, msg: dict[str, Any]) -> dict[str, Any]:
+        msg = _sanitize(msg)
+        if msg.get("restart"):
+            self.kill()
+        return msg
 
     def _recv(self, deadline: float | None) -> dict[str, Any]:
         if self.memory_limit <= 0:
