@@ -21,8 +21,8 @@ class Memory:
     CACHE_LIMIT = 50_000  # entries of each, in memory
     MEMO_REPLIES = 5_000  # kept on disk, the most recently used
     MEMO_VERDICTS = 3_000
-    BATCHES = 2_000  # whole batches' verdicts, in memory
     BATCH_BYTES = 256 * 1024  # a results frame's body larger than this is not kept
+    BATCHES_BYTES = 32 * 1024 * 1024  # of all kept, in memory
 
     def __init__(self, memo: dict[str, Any] | None = None) -> None:
         self.replies: dict[Any, dict[str, Any]] = {}
@@ -31,6 +31,7 @@ class Memory:
         # (the batch's cases, and the own helpers each ran with; the body of the runner's
         # results frame) -> their verdicts, where every one passed (never kept on disk)
         self.batches: dict[tuple[Any, ...], list[CaseResult]] = {}
+        self.batch_bytes = 0  # the kept frames' bodies
         self.learned = 0  # entries new since the memo was read
         self._recall(memo)
 
@@ -54,9 +55,14 @@ class Memory:
         return None if kept is None else [cr.shallow() for cr in kept]
 
     def keep_batch(self, key: tuple[Any, ...], results: list[CaseResult]) -> None:
-        if len(self.batches) >= self.BATCHES:
+        size = len(key[-1])
+        if key in self.batches:
+            return
+        if self.batch_bytes + size > self.BATCHES_BYTES:
             self.batches.clear()
+            self.batch_bytes = 0
         self.batches[key] = [cr.shallow() for cr in results]
+        self.batch_bytes += size
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, key: tuple[Any, ...]) -> CaseResult | None:
