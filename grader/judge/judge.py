@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from grader.course.spec import Assignment, Item, PreparedCase
 from grader.course.submission import Source
+from grader.judge.batches import keep_batch, known_batch
 from grader.judge.calls import Batch, Call
 from grader.judge.captured import capped, with_output, with_plot
 from grader.judge.loading import IMPORT_LIMIT, LoadError, load_error, load_fields, not_loaded
@@ -307,45 +308,11 @@ class Judge:
                 again.append(call.pc)
             else:
                 done[id(call.pc)] = cr
-                if k == 0 and self._known_batch(run, session, batch, done):
+                if k == 0 and known_batch(self.memory, run, session, batch, done):
+                    self.own_calls += sum(bool(c.own) for c in batch[1:])
                     return again
-        self._keep_batch(run, session, batch, done)
+        keep_batch(self.memory, run, session, batch, done)
         return again
-
-    def _batch_key(self, run: "GradingRun", session: Session,
-                   batch: list[Call]) -> tuple[Any, ...] | None:
-        """What a whole batch's verdicts follow from: its cases, the own helpers each ran
-        with, and the runner's one frame of results (exact bytes); None when its results
-        did not come so (held back from the first call to the last, nothing asked of the
-        judge meanwhile) or a case's verdict also says what its helpers did."""
-        body = session.whole
-        if (body is None or len(batch) < 2 or len(body) > self.memory.BATCH_BYTES
-                or any(id(c.pc) in run.own_failed for c in batch)):
-            return None
-        return (tuple((c.pc.ref, c.own) for c in batch), body)
-
-    def _known_batch(self, run: "GradingRun", session: Session, batch: list[Call],
-                     done: dict[int, CaseResult]) -> bool:
-        """After the first call's verdict: the rest's, where the whole batch came back as
-        it came before (each verdict a pass then)."""
-        key = self._batch_key(run, session, batch)
-        known = self.memory.batch(key) if key is not None else None
-        if known is None or not done[id(batch[0].pc)].passed:
-            return False
-        session.skip_results()
-        for call, cr in zip(batch[1:], known[1:]):
-            done[id(call.pc)] = cr
-            self.own_calls += bool(call.own)
-        return True
-
-    def _keep_batch(self, run: "GradingRun", session: Session, batch: list[Call],
-                    done: dict[int, CaseResult]) -> None:
-        """Keep a whole batch's verdicts where every call of it passed."""
-        results = [done.get(id(c.pc)) for c in batch]
-        if all(cr is not None and cr.passed for cr in results):
-            key = self._batch_key(run, session, batch)
-            if key is not None:
-                self.memory.keep_batch(key, [cr for cr in results if cr is not None])
 
     def _judge_call(self, run: "GradingRun", call: Call) -> CaseResult | None:
         """The verdict on one call's outcome; None when it ran with the submission's own
