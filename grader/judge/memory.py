@@ -55,9 +55,9 @@ class Memory:
         return None if kept is None else [cr.shallow() for cr in kept]
 
     def keep_batch(self, key: tuple[Any, ...], results: list[CaseResult]) -> None:
-        size = len(key[-1])
         if key in self.batches:
             return
+        size = len(key[-1])
         if self.batch_bytes + size > self.BATCHES_BYTES:
             self.batches.clear()
             self.batch_bytes = 0

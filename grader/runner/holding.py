@@ -123,13 +123,14 @@ class Holding:
         """Send the held results as one frame (each on its own if they cannot go so),
         and ``then`` in the same write."""
         kept, self.kept, self.size = self.kept, [], 0
-        try:
-            body = frames.packb(kept) if kept else None
-        except frames.WireError:
-            for reply in kept:
-                self.send(reply)
-            body = None
-        out = ([{"op": "results", "nonce": self.nonce, "body": body}] if body else []) + (
-            [then] if then else [])
+        out: list[dict[str, Any]] = []
+        if kept:
+            try:
+                out.append({"op": "results", "nonce": self.nonce, "body": frames.packb(kept)})
+            except frames.WireError:
+                for reply in kept:
+                    self.send(reply)
+        if then is not None:
+            out.append(then)
         if out:
             self.ch.send(*out)
